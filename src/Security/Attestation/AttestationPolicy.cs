@@ -1,0 +1,42 @@
+namespace Sesemi.Security.Attestation;
+
+/// <summary>
+/// What a verifier accepts. The defaults are production: no simulation, no debug, only up-to-date TCBs and only the
+/// listed measurements.
+/// </summary>
+public sealed record AttestationPolicy
+{
+    /// <summary>Measurements accepted; ignored when <see cref="AnyMeasurement"/> is set.</summary>
+    public IReadOnlySet<Measurement> AllowedMeasurements { get; init; } = new HashSet<Measurement>();
+
+    /// <summary>
+    /// Accept any measurement (the caller decides per measurement afterwards, as the KeyService does with grants).
+    /// Signature, root, binding, debug and simulation rules still apply.
+    /// </summary>
+    public bool AnyMeasurement { get; init; }
+
+    /// <summary>Accept evidence from the simulated TEE. Never in production.</summary>
+    public bool AllowSimulation { get; init; }
+
+    /// <summary>Accept debug enclaves, whose memory the host can read. Never in production.</summary>
+    public bool AllowDebug { get; init; }
+
+    public IReadOnlySet<TcbStatus> AcceptedTcbStatuses { get; init; } = new HashSet<TcbStatus> { TcbStatus.UpToDate };
+
+    /// <summary>
+    /// Reject evidence whose signed issue time is older than this (only evidence that carries one: the simulated TEE).
+    /// Hardware evidence gets freshness from a verifier-chosen nonce instead.
+    /// </summary>
+    public TimeSpan? MaxEvidenceAge { get; init; }
+
+    /// <summary>Tolerated clock difference for issue times in the future.</summary>
+    public TimeSpan ClockSkew { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>A production policy accepting exactly <paramref name="measurements"/>.</summary>
+    public static AttestationPolicy ForMeasurements(params Measurement[] measurements) =>
+        new() { AllowedMeasurements = measurements.ToHashSet() };
+
+    /// <summary>The development policy: simulated evidence accepted, for exactly <paramref name="measurements"/>.</summary>
+    public static AttestationPolicy SimulationFor(params Measurement[] measurements) =>
+        ForMeasurements(measurements) with { AllowSimulation = true };
+}

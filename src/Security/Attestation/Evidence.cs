@@ -1,0 +1,35 @@
+namespace Sesemi.Security.Attestation;
+
+/// <summary>
+/// Attestation evidence as it travels: the TEE's signed quote or report, the claims whose SHA-256 the quote's report
+/// data carries (CBOR, see <see cref="EvidenceClaims"/>), and endorsements (certificates the verifier chains to a
+/// pinned root).
+/// </summary>
+public sealed record Evidence(
+    TeeKind Kind,
+    ReadOnlyMemory<byte> Quote,
+    ReadOnlyMemory<byte> Claims,
+    IReadOnlyList<ReadOnlyMemory<byte>> Endorsements);
+
+/// <summary>What a verified quote says, before any policy is applied.</summary>
+public sealed record QuoteClaims(
+    TeeKind Kind,
+    Measurement Measurement,
+    string Signer,
+    ushort ProductId,
+    ushort SecurityVersion,
+    bool IsDebug,
+    bool IsSimulated,
+    ReadOnlyMemory<byte> ReportData,
+    TcbStatus TcbStatus,
+    DateTimeOffset? IssuedAt);
+
+/// <summary>What a verified and policy-accepted peer is: the quote's claims plus the bound key hash and nonce.</summary>
+public sealed record AttestationClaims(QuoteClaims Quote, ReadOnlyMemory<byte> PublicKeyHash, ReadOnlyMemory<byte> Nonce)
+{
+    public Measurement Measurement => Quote.Measurement;
+
+    public bool IsSimulated => Quote.IsSimulated;
+
+    public bool IsDebug => Quote.IsDebug;
+}

@@ -1,0 +1,138 @@
+using System.Formats.Cbor;
+using Sesemi.Security.Attestation;
+
+namespace Sesemi.Security.RaTls;
+
+/// <summary>
+/// The interoperable RA-TLS certificate format (CCC Attestation SIG): evidence in the non-critical extension
+/// 2.23.133.5.4.9 as CBOR <c>tag(T)[bstr quote, bstr claims]</c>; endorsements in 2.23.133.5.4.2 as
+/// <c>tag(T)[bstr, …]</c>. T names the evidence format.
+/// </summary>
+public static class RaTlsFormat
+{
+    public const string EvidenceOid = "2.23.133.5.4.9";
+    public const string EndorsementsOid = "2.23.133.5.4.2";
+
+    /// <summary>IANA CBOR tag for Intel TEE quotes (SGX ECDSA v3, SGX/TDX v4).</summary>
+    public const ulong IntelQuoteTag = 60000;
+
+    /// <summary>The private tag rats-tls uses for SEV-SNP reports.</summary>
+    public const ulong SevSnpTag = 0x1A7504;
+
+    /// <summary>Sesemi's own tag for simulated evidence ("SSM1"); never one of the hardware tags.</summary>
+    public const ulong SimulatedTag = 0x5353_4D31;
+
+    private const int MaxEndorsements = 16;
+
+    public static ulong TagFor(TeeKind kind) => kind switch
+    {
+        TeeKind.Simulated => SimulatedTag,
+        TeeKind.SgxDcap or TeeKind.Tdx => IntelQuoteTag,
+        TeeKind.SevSnp => SevSnpTag,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    public static byte[] EncodeEvidence(Evidence evidence)
+    {
+        ArgumentNullException.ThrowIfNull(evidence);
+        var writer = new CborWriter(CborConformanceMode.Strict);
+        writer.WriteTag((CborTag)TagFor(evidence.Kind));
+        writer.WriteStartArray(2);
+        writer.WriteByteString(evidence.Quote.Span);
+        writer.WriteByteString(evidence.Claims.Span);
+        writer.WriteEndArray();
+        return writer.Encode();
+    }
+
+    public static byte[] EncodeEndorsements(Evidence evidence)
+    {
+        ArgumentNullException.ThrowIfNull(evidence);
+        var writer = new CborWriter(CborConformanceMode.Strict);
+        writer.WriteTag((CborTag)TagFor(evidence.Kind));
+        writer.WriteStartArray(evidence.Endorsements.Count);
+        foreach (var endorsement in evidence.Endorsements)
+        {
+            writer.WriteByteString(endorsement.Span);
+        }
+
+        writer.WriteEndArray();
+        return writer.Encode();
+    }
+
+    /// <summary>Decodes the evidence extension (and the endorsements extension, when present) strictly.</summary>
+    public static bool TryDecode(ReadOnlyMemory<byte> evidenceExtension, ReadOnlyMemory<byte>? endorsementsExtension, out Evidence? evidence, out string detail)
+    {
+        evidence = null;
+        try
+        {
+            var reader = new CborReader(evidenceExtension, CborConformanceMode.Strict);
+            var tag = (ulong)reader.ReadTag();
+            TeeKind? kind = tag switch
+            {
+                SimulatedTag => TeeKind.Simulated,
+                SevSnpTag => TeeKind.SevSnp,
+                IntelQuoteTag => TeeKind.SgxDcap,
+                _ => null,
+            };
+            if (kind is null)
+            {
+                detail = $"unknown evidence tag {tag}";
+                return false;
+            }
+
+            if (reader.ReadStartArray() != 2)
+            {
+                detail = "evidence is not a two-element array";
+                return false;
+            }
+
+            var quote = reader.ReadByteString();
+            var claims = reader.ReadByteString();
+            reader.ReadEndArray();
+            if (reader.BytesRemaining != 0)
+            {
+                detail = "trailing bytes after the evidence";
+                return false;
+            }
+
+            var endorsements = new List<ReadOnlyMemory<byte>>();
+            if (endorsementsExtension is { } raw)
+            {
+                var endorsementReader = new CborReader(raw, CborConformanceMode.Strict);
+                if ((ulong)endorsementReader.ReadTag() != tag)
+                {
+                    detail = "the endorsements tag differs from the evidence tag";
+                    return false;
+                }
+
+                var count = endorsementReader.ReadStartArray();
+                if (count is null or > MaxEndorsements)
+                {
+                    detail = "too many endorsements";
+                    return false;
+                }
+
+                for (var i = 0; i < count; i++)
+                {
+                    endorsements.Add(endorsementReader.ReadByteString());
+                }
+
+                endorsementReader.ReadEndArray();
+                if (endorsementReader.BytesRemaining != 0)
+                {
+                    detail = "trailing bytes after the endorsements";
+                    return false;
+                }
+            }
+
+            evidence = new Evidence(kind.Value, quote, claims, endorsements);
+            detail = string.Empty;
+            return true;
+        }
+        catch (Exception e) when (e is CborContentException or InvalidOperationException or FormatException)
+        {
+            detail = "the evidence extension is not valid CBOR: " + e.Message;
+            return false;
+        }
+    }
+}

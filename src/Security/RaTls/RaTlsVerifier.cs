@@ -1,0 +1,99 @@
+using System.Formats.Asn1;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Sesemi.Security.Attestation;
+
+namespace Sesemi.Security.RaTls;
+
+/// <summary>
+/// Verifies an attested TLS certificate: exactly the RA-TLS shape, a valid self-signature, evidence that verifies
+/// under the policy, and claims that bind this certificate's public key. Certificate dates are not consulted:
+/// they come from an untrusted clock.
+/// </summary>
+public sealed class RaTlsVerifier(EvidenceVerifier evidenceVerifier)
+{
+    public EvidenceVerifier Evidence => evidenceVerifier;
+
+    public static bool HasEvidence(X509Certificate2 certificate)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        return certificate.Extensions[RaTlsFormat.EvidenceOid] is not null;
+    }
+
+    public AttestationResult<AttestationClaims> Verify(X509Certificate2 certificate, AttestationPolicy policy, ReadOnlySpan<byte> expectedNonce = default)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        ArgumentNullException.ThrowIfNull(policy);
+
+        var evidenceExtension = certificate.Extensions[RaTlsFormat.EvidenceOid];
+        if (evidenceExtension is null)
+        {
+            return Fail(AttestationFailure.NoEvidence, "the certificate carries no attestation evidence");
+        }
+
+        if (!IsSelfSignatureValid(certificate))
+        {
+            return Fail(AttestationFailure.BadSignature, "the certificate's self-signature does not verify");
+        }
+
+        var endorsements = certificate.Extensions[RaTlsFormat.EndorsementsOid]?.RawData;
+        if (!RaTlsFormat.TryDecode(evidenceExtension.RawData, endorsements, out var evidence, out var detail))
+        {
+            return Fail(detail.StartsWith("unknown evidence tag", StringComparison.Ordinal) ? AttestationFailure.UnsupportedFormat : AttestationFailure.MalformedEvidence, detail);
+        }
+
+        var result = evidenceVerifier.Verify(evidence!, policy, expectedNonce);
+        if (!result.IsValid)
+        {
+            return result;
+        }
+
+        if (!EvidenceClaims.TryParse(evidence!.Claims, out var algorithm, out var publicKeyHash, out _)
+            || !EvidenceClaims.BindsKey(algorithm, publicKeyHash, certificate.PublicKey.ExportSubjectPublicKeyInfo()))
+        {
+            return Fail(AttestationFailure.PublicKeyMismatch, "the evidence vouches for a different key than the certificate's");
+        }
+
+        return result;
+    }
+
+    /// <summary>Checks the certificate's signature with its own public key (ECDSA or RSA), reading the DER directly.</summary>
+    internal static bool IsSelfSignatureValid(X509Certificate2 certificate)
+    {
+        try
+        {
+            var reader = new AsnReader(certificate.RawData, AsnEncodingRules.DER);
+            var sequence = reader.ReadSequence();
+            var tbs = sequence.ReadEncodedValue();
+            var algorithm = sequence.ReadSequence();
+            var oid = algorithm.ReadObjectIdentifier();
+            var signature = sequence.ReadBitString(out var unused);
+            if (unused != 0 || sequence.HasData || reader.HasData)
+            {
+                return false;
+            }
+
+            var hash = oid switch
+            {
+                "1.2.840.10045.4.3.2" => HashAlgorithmName.SHA256,
+                "1.2.840.10045.4.3.3" => HashAlgorithmName.SHA384,
+                "1.2.840.10045.4.3.4" => HashAlgorithmName.SHA512,
+                _ => default,
+            };
+            if (hash == default)
+            {
+                return false;
+            }
+
+            using var key = certificate.GetECDsaPublicKey();
+            return key is not null && key.VerifyData(tbs.Span, signature, hash, DSASignatureFormat.Rfc3279DerSequence);
+        }
+        catch (Exception e) when (e is AsnContentException or CryptographicException)
+        {
+            return false;
+        }
+    }
+
+    private static AttestationResult<AttestationClaims> Fail(AttestationFailure failure, string detail) =>
+        AttestationResult<AttestationClaims>.Fail(failure, detail);
+}
