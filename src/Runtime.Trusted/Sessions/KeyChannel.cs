@@ -49,9 +49,9 @@ internal sealed class KeyChannel(X509Certificate2 certificate, TlsPeerValidator 
         {
             while (await Frame.ReadAsync(tls, maxFrameBytes, cancellationToken).ConfigureAwait(false) is { } frame)
             {
-                if (frame.Type != KeyChannelProtocol.InstallKey || frame.Payload.Length != SymmetricKey.SizeInBytes)
+                if (frame.Type != ChannelProtocol.InstallKey || frame.Payload.Length != SymmetricKey.SizeInBytes)
                 {
-                    await Frame.WriteAsync(tls, KeyChannelProtocol.Error, Encoding.UTF8.GetBytes("key_channel.bad_frame"), cancellationToken).ConfigureAwait(false);
+                    await Frame.WriteAsync(tls, ChannelProtocol.Error, Encoding.UTF8.GetBytes("key_channel.bad_frame"), cancellationToken).ConfigureAwait(false);
                     continue;
                 }
 
@@ -65,7 +65,7 @@ internal sealed class KeyChannel(X509Certificate2 certificate, TlsPeerValidator 
                 installed++;
                 var id = new byte[Security.Keys.KeyId.SizeInBytes];
                 key.Id.WriteTo(id);
-                await Frame.WriteAsync(tls, KeyChannelProtocol.KeyInstalled, id, cancellationToken).ConfigureAwait(false);
+                await Frame.WriteAsync(tls, ChannelProtocol.KeyInstalled, id, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (InvalidDataException)

@@ -1,0 +1,12 @@
+using System.CommandLine;
+using Sesemi.Cli.Demo;
+using Sesemi.Cli.Enclave;
+using Sesemi.Cli.Identities;
+
+var root = new RootCommand("Sesemi: secure serverless model inference on sensitive data.")
+{
+    DemoCommand.Create(),
+    IdentityCommands.Create(),
+    EnclaveCommands.Create(),
+};
+return await root.Parse(args).InvokeAsync();
