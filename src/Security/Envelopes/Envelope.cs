@@ -39,7 +39,7 @@ public static class Envelope
         var ciphertext = span.Slice(HeaderSize, plaintext.Length);
         var tag = span[(HeaderSize + plaintext.Length)..];
         using var aes = new AesGcm(key.Material, EnvelopeHeader.TagSize);
-        aes.Encrypt(nonce, plaintext, ciphertext, tag, AssociatedData(header, context));
+        aes.Encrypt(nonce, plaintext, ciphertext, tag, EnvelopeHeader.AssociatedData(header, context));
         return envelope;
     }
 
@@ -104,7 +104,7 @@ public static class Envelope
         using var aes = new AesGcm(key.Material, EnvelopeHeader.TagSize);
         try
         {
-            aes.Decrypt(nonce, ciphertext, tag, output, AssociatedData(header, context));
+            aes.Decrypt(nonce, ciphertext, tag, output, EnvelopeHeader.AssociatedData(header, context));
         }
         catch (AuthenticationTagMismatchException)
         {
@@ -147,12 +147,5 @@ public static class Envelope
     {
         var error = TryOpen(key, envelope, context, out var plaintext);
         return error == EnvelopeError.None ? plaintext! : throw new EnvelopeException(error);
-    }
-
-    private static byte[] AssociatedData(ReadOnlySpan<byte> header, EnvelopeContext context)
-    {
-        var aad = new byte[header.Length + context.Encoded.Length];
-        EnvelopeHeader.WriteAssociatedData(aad, header, context);
-        return aad;
     }
 }

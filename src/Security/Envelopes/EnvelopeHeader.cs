@@ -101,10 +101,13 @@ internal static class EnvelopeHeader
         return true;
     }
 
-    public static void WriteAssociatedData(Span<byte> destination, ReadOnlySpan<byte> header, EnvelopeContext context)
+    /// <summary>The associated data of every envelope kind: its header bytes, then the encoded context.</summary>
+    public static byte[] AssociatedData(ReadOnlySpan<byte> header, EnvelopeContext context)
     {
-        header.CopyTo(destination);
-        context.Encoded.CopyTo(destination[header.Length..]);
+        var aad = new byte[header.Length + context.Encoded.Length];
+        header.CopyTo(aad);
+        context.Encoded.CopyTo(aad.AsSpan(header.Length));
+        return aad;
     }
 
     public static int ReadInt32(ReadOnlySpan<byte> source) => BinaryPrimitives.ReadInt32BigEndian(source);

@@ -53,7 +53,7 @@ public static class StreamEnvelope
         RandomNumberGenerator.Fill(header.AsSpan(EnvelopeHeader.PrefixSize + 12, SaltSize));
         await destination.WriteAsync(header, cancellationToken).ConfigureAwait(false);
 
-        var aad = AssociatedData(header, context);
+        var aad = EnvelopeHeader.AssociatedData(header, context);
         using var chunkKey = key.Derive(ChunkKeyPurpose, header.AsSpan(EnvelopeHeader.PrefixSize + 12, SaltSize));
         using var aes = new AesGcm(chunkKey.Material, EnvelopeHeader.TagSize);
         var plain = ArrayPool<byte>.Shared.Rent(chunkSize);
@@ -101,7 +101,7 @@ public static class StreamEnvelope
         var read = await source.ReadAtLeastAsync(header, HeaderSize, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
         var (chunkSize, length) = ParseHeader(header.AsSpan(0, read), key, context, maxPlaintextLength);
 
-        var aad = AssociatedData(header, context);
+        var aad = EnvelopeHeader.AssociatedData(header, context);
         using var chunkKey = key.Derive(ChunkKeyPurpose, header.AsSpan(EnvelopeHeader.PrefixSize + 12, SaltSize));
         using var aes = new AesGcm(chunkKey.Material, EnvelopeHeader.TagSize);
         var sealedChunk = ArrayPool<byte>.Shared.Rent(chunkSize + EnvelopeHeader.TagSize);
@@ -211,12 +211,5 @@ public static class StreamEnvelope
     {
         nonce[..4].Clear();
         BinaryPrimitives.WriteInt64BigEndian(nonce[4..], index);
-    }
-
-    private static byte[] AssociatedData(byte[] header, EnvelopeContext context)
-    {
-        var aad = new byte[header.Length + context.Encoded.Length];
-        EnvelopeHeader.WriteAssociatedData(aad, header, context);
-        return aad;
     }
 }

@@ -96,7 +96,7 @@ public static class RaTlsFormat
             }
 
             var endorsements = new List<ReadOnlyMemory<byte>>();
-            if (endorsementsExtension is { } raw)
+            if (endorsementsExtension is { IsEmpty: false } raw)
             {
                 var endorsementReader = new CborReader(raw, CborConformanceMode.Strict);
                 if ((ulong)endorsementReader.ReadTag() != tag)

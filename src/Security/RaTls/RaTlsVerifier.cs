@@ -36,7 +36,8 @@ public sealed class RaTlsVerifier(EvidenceVerifier evidenceVerifier)
             return Fail(AttestationFailure.BadSignature, "the certificate's self-signature does not verify");
         }
 
-        var endorsements = certificate.Extensions[RaTlsFormat.EndorsementsOid]?.RawData;
+        var endorsementsExtension = certificate.Extensions[RaTlsFormat.EndorsementsOid];
+        ReadOnlyMemory<byte>? endorsements = endorsementsExtension is null ? null : endorsementsExtension.RawData;
         if (!RaTlsFormat.TryDecode(evidenceExtension.RawData, endorsements, out var evidence, out var detail))
         {
             return Fail(detail.StartsWith("unknown evidence tag", StringComparison.Ordinal) ? AttestationFailure.UnsupportedFormat : AttestationFailure.MalformedEvidence, detail);
