@@ -40,6 +40,11 @@ public sealed record RequestFrame(PrincipalId User, string RequestId, ReadOnlyMe
     public byte[] Encode()
     {
         var id = Encoding.UTF8.GetBytes(RequestId);
+        if (id.Length is 0 or > MaxRequestIdLength)
+        {
+            throw new ArgumentException($"A request id is 1 to {MaxRequestIdLength} UTF-8 bytes.", nameof(RequestId));
+        }
+
         var payload = new byte[PrincipalId.Length + 2 + id.Length + Envelope.Length];
         Encoding.ASCII.GetBytes(User.Value, payload);
         BinaryPrimitives.WriteUInt16BigEndian(payload.AsSpan(PrincipalId.Length), (ushort)id.Length);

@@ -32,14 +32,21 @@ public readonly record struct PrincipalId
         ArgumentNullException.ThrowIfNull(certificate);
         id = default;
         using var key = certificate.GetECDsaPublicKey();
-        if (key is null || key.KeySize != 256 || key.ExportParameters(false).Curve.Oid.Value != ECCurve.NamedCurves.nistP256.Oid.Value)
+        if (key is null || !IsP256(key))
         {
             return false;
         }
 
-        id = FromSubjectPublicKeyInfo(certificate.PublicKey.ExportSubjectPublicKeyInfo());
+        // Hash the key re-exported in its one canonical (named-curve) form, so an explicit-parameters encoding of
+        // the same key cannot yield a second id.
+        id = FromPublicKey(key);
         return true;
     }
+
+    internal static bool IsP256(ECDsa key) =>
+        key.KeySize == 256 && key.ExportParameters(false).Curve is { IsNamed: true } curve && curve.Oid.Value == NistP256Oid;
+
+    private const string NistP256Oid = "1.2.840.10045.3.1.7";
 
     public static bool TryParse(string? text, out PrincipalId id)
     {

@@ -35,7 +35,7 @@ public sealed class PrincipalIdentity : IDisposable
                 key.ImportFromEncryptedPem(pem, passphrase);
             }
 
-            if (key.KeySize != 256)
+            if (!PrincipalId.IsP256(key))
             {
                 throw new CryptographicException("A principal key must be ECDSA P-256.");
             }

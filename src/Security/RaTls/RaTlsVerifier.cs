@@ -1,5 +1,3 @@
-using System.Formats.Asn1;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Sesemi.Security.Attestation;
 
@@ -58,41 +56,11 @@ public sealed class RaTlsVerifier(EvidenceVerifier evidenceVerifier)
         return result;
     }
 
-    /// <summary>Checks the certificate's signature with its own public key (ECDSA or RSA), reading the DER directly.</summary>
+    /// <summary>Checks the certificate's signature with its own public key.</summary>
     internal static bool IsSelfSignatureValid(X509Certificate2 certificate)
     {
-        try
-        {
-            var reader = new AsnReader(certificate.RawData, AsnEncodingRules.DER);
-            var sequence = reader.ReadSequence();
-            var tbs = sequence.ReadEncodedValue();
-            var algorithm = sequence.ReadSequence();
-            var oid = algorithm.ReadObjectIdentifier();
-            var signature = sequence.ReadBitString(out var unused);
-            if (unused != 0 || sequence.HasData || reader.HasData)
-            {
-                return false;
-            }
-
-            var hash = oid switch
-            {
-                "1.2.840.10045.4.3.2" => HashAlgorithmName.SHA256,
-                "1.2.840.10045.4.3.3" => HashAlgorithmName.SHA384,
-                "1.2.840.10045.4.3.4" => HashAlgorithmName.SHA512,
-                _ => default,
-            };
-            if (hash == default)
-            {
-                return false;
-            }
-
-            using var key = certificate.GetECDsaPublicKey();
-            return key is not null && key.VerifyData(tbs.Span, signature, hash, DSASignatureFormat.Rfc3279DerSequence);
-        }
-        catch (Exception e) when (e is AsnContentException or CryptographicException)
-        {
-            return false;
-        }
+        using var key = certificate.GetECDsaPublicKey();
+        return key is not null && CertificateSignature.IsSignedBy(certificate, key);
     }
 
     private static AttestationResult<AttestationClaims> Fail(AttestationFailure failure, string detail) =>

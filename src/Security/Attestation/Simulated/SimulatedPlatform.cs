@@ -100,7 +100,10 @@ public sealed class SimulatedPlatform : IDisposable
                 throw new CryptographicException("The quoting key does not match the quoting certificate.");
             }
 
-            if (!quoting.IssuerName.RawData.AsSpan().SequenceEqual(root.SubjectName.RawData))
+            using var rootKey = root.GetECDsaPublicKey();
+            if (rootKey is null
+                || !quoting.IssuerName.RawData.AsSpan().SequenceEqual(root.SubjectName.RawData)
+                || !RaTls.CertificateSignature.IsSignedBy(quoting, rootKey))
             {
                 throw new CryptographicException("The quoting certificate is not issued by the root.");
             }

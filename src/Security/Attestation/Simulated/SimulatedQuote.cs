@@ -20,6 +20,7 @@ internal static class SimulatedQuote
     public const int SignatureSize = 64;
     public const int Size = SignedSize + SignatureSize;
 
+    private const long MaxUnixMilliseconds = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
     private const ushort FlagSimulated = 1;
     private const ushort FlagDebug = 2;
     private const int AttributesOffset = 48;
@@ -78,6 +79,12 @@ internal static class SimulatedQuote
             return AttestationResult<QuoteClaims>.Fail(AttestationFailure.BadSignature, "the quote signature does not verify under the quoting key");
         }
 
+        var issuedAtMilliseconds = BinaryPrimitives.ReadInt64LittleEndian(quote[8..]);
+        if (issuedAtMilliseconds < 0 || issuedAtMilliseconds > MaxUnixMilliseconds)
+        {
+            return AttestationResult<QuoteClaims>.Fail(AttestationFailure.MalformedEvidence, "the quote's issue time is out of range");
+        }
+
         var flags = BinaryPrimitives.ReadUInt16LittleEndian(quote[6..]);
         var body = quote.Slice(BodyOffset, BodySize);
         var attributes = BinaryPrimitives.ReadUInt64LittleEndian(body[AttributesOffset..]);
@@ -92,7 +99,7 @@ internal static class SimulatedQuote
             IsSimulated: true,
             body.Slice(ReportDataOffset, ReportData.Size).ToArray(),
             TcbStatus.UpToDate,
-            DateTimeOffset.FromUnixTimeMilliseconds(BinaryPrimitives.ReadInt64LittleEndian(quote[8..])));
+            DateTimeOffset.FromUnixTimeMilliseconds(issuedAtMilliseconds));
         return AttestationResult<QuoteClaims>.Ok(claims);
     }
 }
