@@ -118,10 +118,8 @@ public sealed class RequestFrameTests
     [Fact]
     public void Encode_RequestIdOverMaximum_NeverDecodesToAnotherFrame()
     {
-        // Regression: RequestFrame.Encode does not check RequestId against MaxRequestIdLength and writes its UTF-8 length as
-        // (ushort), so an id of 65,536 + n bytes is announced as n bytes: TryDecode then accepts a frame with a
-        // different request id (its first n bytes) and an envelope prefixed by the rest of the id. Encode should throw
-        // for ids over MaxRequestIdLength (or at least over ushort.MaxValue).
+        // Regression: Encode once wrote the id length as (ushort) without checking MaxRequestIdLength, so an id of
+        // 65,536 + n bytes was announced as n bytes and decoded as another request. Encode now throws.
         var frame = new RequestFrame(User, "abcde" + new string('x', ushort.MaxValue + 1), new byte[] { 1 });
 
         var exception = Record.Exception(frame.Encode);

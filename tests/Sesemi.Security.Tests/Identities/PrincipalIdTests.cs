@@ -126,11 +126,8 @@ public sealed class PrincipalIdTests
     [Fact]
     public void TryFromCertificate_ExplicitCurveEncodingOfP256Key_DoesNotYieldSecondId()
     {
-        // Regression: PrincipalId.TryFromCertificate hashes the certificate's SubjectPublicKeyInfo exactly as encoded. A P-256
-        // key may also be encoded with explicit (specifiedCurve) domain parameters, which RFC 5480 forbids in PKIX;
-        // OpenSSL maps it back to nistP256, so the curve check passes, and the same key gets a second, different
-        // PrincipalId (SHA-256 of the 335-byte explicit SPKI instead of the 91-byte named-curve one). Either reject
-        // non-named-curve SPKIs or compute the id from the canonical encoding (PrincipalId.FromPublicKey(key)).
+        // Regression: a P-256 key encoded with explicit (specifiedCurve) parameters once got a second id (SHA-256 of the
+        // 335-byte explicit SPKI). Ids now hash the key re-exported in its canonical named-curve form.
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var explicitKey = ECDsa.Create(key.ExportExplicitParameters(includePrivateParameters: true));
         var explicitSpki = explicitKey.ExportSubjectPublicKeyInfo();

@@ -95,9 +95,7 @@ public sealed class PrincipalIdentityTests
     [Fact]
     public void ImportPem_Brainpool256Key_ThrowsCryptographicException()
     {
-        // Regression: PrincipalIdentity.ImportPem only checks KeySize == 256, so a brainpoolP256r1 (or any other 256-bit
-        // curve) key is accepted as a "P-256" principal. Its Id is then computed, and CreateClientCertificate issues a
-        // certificate that PrincipalId.TryFromCertificate (which checks the nistP256 curve OID) rejects.
+        // Regression: ImportPem once checked only KeySize == 256, so brainpoolP256r1 keys passed as principals.
         using var key = ECDsa.Create(ECCurve.NamedCurves.brainpoolP256r1);
         var pem = key.ExportPkcs8PrivateKeyPem();
 
