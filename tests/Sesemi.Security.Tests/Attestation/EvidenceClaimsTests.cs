@@ -9,7 +9,7 @@ public sealed class EvidenceClaimsTests
     [Fact]
     public void Create_ThenTryParse_RoundTripsWithNonce()
     {
-        var spki = SimulatedTee.NewSubjectPublicKeyInfo();
+        var spki = SimulatedTeeFixture.NewSubjectPublicKeyInfo();
         var nonce = RandomNumberGenerator.GetBytes(32);
 
         var claims = EvidenceClaims.Create(spki, nonce);
@@ -23,7 +23,7 @@ public sealed class EvidenceClaimsTests
     [Fact]
     public void Create_ThenTryParse_RoundTripsWithoutNonce()
     {
-        var spki = SimulatedTee.NewSubjectPublicKeyInfo();
+        var spki = SimulatedTeeFixture.NewSubjectPublicKeyInfo();
 
         var claims = EvidenceClaims.Create(spki);
 
@@ -36,7 +36,7 @@ public sealed class EvidenceClaimsTests
     [Fact]
     public void Create_NonceAtMaximum_IsAcceptedAndOverMaximumThrows()
     {
-        var spki = SimulatedTee.NewSubjectPublicKeyInfo();
+        var spki = SimulatedTeeFixture.NewSubjectPublicKeyInfo();
 
         var claims = EvidenceClaims.Create(spki, new byte[EvidenceClaims.MaxNonceLength]);
 
@@ -48,7 +48,7 @@ public sealed class EvidenceClaimsTests
     [Fact]
     public void Create_IsDefiniteLengthMapWithKnownKeys()
     {
-        var spki = SimulatedTee.NewSubjectPublicKeyInfo();
+        var spki = SimulatedTeeFixture.NewSubjectPublicKeyInfo();
 
         var reader = new CborReader(EvidenceClaims.Create(spki, [1, 2, 3]), CborConformanceMode.Strict);
 
@@ -65,7 +65,7 @@ public sealed class EvidenceClaimsTests
     [Fact]
     public void TryParse_TrailingBytes_ReturnsFalse()
     {
-        var claims = EvidenceClaims.Create(SimulatedTee.NewSubjectPublicKeyInfo(), [1, 2]);
+        var claims = EvidenceClaims.Create(SimulatedTeeFixture.NewSubjectPublicKeyInfo(), [1, 2]);
 
         Assert.False(EvidenceClaims.TryParse(claims.Append((byte)0).ToArray(), out _, out _, out _));
         Assert.False(EvidenceClaims.TryParse(claims.Append((byte)0xA0).ToArray(), out _, out _, out _));
@@ -168,7 +168,7 @@ public sealed class EvidenceClaimsTests
     [Fact]
     public void BindsKey_Sha256OfKey_ReturnsTrue()
     {
-        var spki = SimulatedTee.NewSubjectPublicKeyInfo();
+        var spki = SimulatedTeeFixture.NewSubjectPublicKeyInfo();
 
         Assert.True(EvidenceClaims.BindsKey(1, SHA256.HashData(spki), spki));
         Assert.True(EvidenceClaims.BindsKey(7, SHA384.HashData(spki), spki));
@@ -178,8 +178,8 @@ public sealed class EvidenceClaimsTests
     [Fact]
     public void BindsKey_OtherKeyOrWrongAlgorithm_ReturnsFalse()
     {
-        var spki = SimulatedTee.NewSubjectPublicKeyInfo();
-        var other = SimulatedTee.NewSubjectPublicKeyInfo();
+        var spki = SimulatedTeeFixture.NewSubjectPublicKeyInfo();
+        var other = SimulatedTeeFixture.NewSubjectPublicKeyInfo();
 
         Assert.False(EvidenceClaims.BindsKey(1, SHA256.HashData(other), spki));
         Assert.False(EvidenceClaims.BindsKey(7, SHA256.HashData(spki), spki));
@@ -193,7 +193,7 @@ public sealed class EvidenceClaimsTests
     [InlineData(9)]
     public void BindsKey_UnknownAlgorithm_ReturnsFalse(int algorithm)
     {
-        var spki = SimulatedTee.NewSubjectPublicKeyInfo();
+        var spki = SimulatedTeeFixture.NewSubjectPublicKeyInfo();
 
         Assert.False(EvidenceClaims.BindsKey(algorithm, SHA256.HashData(spki), spki));
     }
@@ -201,7 +201,7 @@ public sealed class EvidenceClaimsTests
     [Fact]
     public void ReportData_FromClaims_IsSha256PaddedWithZeros()
     {
-        var claims = EvidenceClaims.Create(SimulatedTee.NewSubjectPublicKeyInfo());
+        var claims = EvidenceClaims.Create(SimulatedTeeFixture.NewSubjectPublicKeyInfo());
 
         var reportData = ReportData.FromClaims(claims);
 

@@ -16,8 +16,8 @@ public sealed class EvidenceVerifierTests
     [Fact]
     public async Task Verify_ValidEvidence_PassesUnderSimulationPolicy()
     {
-        using var tee = new SimulatedTee();
-        var spki = SimulatedTee.NewSubjectPublicKeyInfo();
+        using var tee = new SimulatedTeeFixture();
+        var spki = SimulatedTeeFixture.NewSubjectPublicKeyInfo();
         var evidence = await tee.EvidenceAsync(spki);
 
         var result = tee.Verifier.Verify(evidence, tee.Policy);
@@ -30,7 +30,7 @@ public sealed class EvidenceVerifierTests
         Assert.False(claims.IsDebug);
         Assert.Equal(TcbStatus.UpToDate, claims.Quote.TcbStatus);
         Assert.Equal(Convert.ToHexStringLower(SimulatedEnclave.DefaultSigner), claims.Quote.Signer);
-        Assert.Equal(SimulatedTee.Start, claims.Quote.IssuedAt);
+        Assert.Equal(SimulatedTeeFixture.Start, claims.Quote.IssuedAt);
         Assert.Equal(SHA256.HashData(spki), claims.PublicKeyHash.ToArray());
         Assert.True(claims.Nonce.IsEmpty);
         Assert.Equal(string.Empty, result.Detail);
@@ -39,7 +39,7 @@ public sealed class EvidenceVerifierTests
     [Fact]
     public async Task Verify_ProductionPolicy_ReturnsSimulationNotAllowed()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         var evidence = await tee.EvidenceAsync();
 
         var result = tee.Verifier.Verify(evidence, AttestationPolicy.ForMeasurements(tee.Measurement));
@@ -51,7 +51,7 @@ public sealed class EvidenceVerifierTests
     [Fact]
     public async Task Verify_ProductionPolicyWithGarbageQuote_ReturnsSimulationNotAllowedBeforeParsing()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         var evidence = await tee.EvidenceAsync() with { Quote = new byte[3], Endorsements = [] };
 
         var result = tee.Verifier.Verify(evidence, AttestationPolicy.ForMeasurements(tee.Measurement));
@@ -62,7 +62,7 @@ public sealed class EvidenceVerifierTests
     [Fact]
     public async Task Verify_OtherMeasurement_ReturnsMeasurementNotAllowed()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         var evidence = await tee.EvidenceAsync();
         var other = Measurement.FromBytes(TeeKind.Simulated, SimulatedEnclave.Measure("other code"u8, "config"u8));
 
@@ -74,7 +74,7 @@ public sealed class EvidenceVerifierTests
     [Fact]
     public async Task Verify_SameHexAsSgxMeasurement_ReturnsMeasurementNotAllowed()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         var evidence = await tee.EvidenceAsync();
         var sgx = Measurement.FromBytes(TeeKind.SgxDcap, tee.Enclave.MrEnclave);
 
@@ -86,7 +86,7 @@ public sealed class EvidenceVerifierTests
     [Fact]
     public async Task Verify_EmptyAllowList_ReturnsMeasurementNotAllowed()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         var evidence = await tee.EvidenceAsync();
 
         var result = tee.Verifier.Verify(evidence, AttestationPolicy.SimulationFor());
@@ -97,7 +97,7 @@ public sealed class EvidenceVerifierTests
     [Fact]
     public async Task Verify_AnyMeasurementPolicy_Accepts()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         var evidence = await tee.EvidenceAsync();
 
         var result = tee.Verifier.Verify(evidence, AttestationPolicy.SimulationFor() with { AnyMeasurement = true });
@@ -109,7 +109,7 @@ public sealed class EvidenceVerifierTests
     [Fact]
     public async Task Verify_DebugEnclave_ReturnsDebugNotAllowed()
     {
-        using var tee = new SimulatedTee(debug: true);
+        using var tee = new SimulatedTeeFixture(debug: true);
         var evidence = await tee.EvidenceAsync();
 
         var result = tee.Verifier.Verify(evidence, tee.Policy);
@@ -120,7 +120,7 @@ public sealed class EvidenceVerifierTests
     [Fact]
     public async Task Verify_DebugEnclaveWithAllowDebug_Accepts()
     {
-        using var tee = new SimulatedTee(debug: true);
+        using var tee = new SimulatedTeeFixture(debug: true);
         var evidence = await tee.EvidenceAsync();
 
         var result = tee.Verifier.Verify(evidence, tee.Policy with { AllowDebug = true });
@@ -132,7 +132,7 @@ public sealed class EvidenceVerifierTests
     [Fact]
     public async Task Verify_RootNotPinned_ReturnsUntrustedRoot()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         using var otherPlatform = SimulatedPlatform.Create(tee.Time);
         var verifier = new EvidenceVerifier([new SimulatedEvidenceVerifier([otherPlatform.RootPin])], tee.Time);
         var evidence = await tee.EvidenceAsync();
@@ -145,10 +145,10 @@ public sealed class EvidenceVerifierTests
     [Fact]
     public async Task Verify_PinnedRootWithForeignQuotingCertificate_ReturnsUntrustedRoot()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         using var attacker = SimulatedPlatform.Create(tee.Time);
         var forged = await new SimulatedEvidenceProvider(attacker, tee.Enclave, tee.Time)
-            .GetEvidenceAsync(EvidenceClaims.Create(SimulatedTee.NewSubjectPublicKeyInfo()), TestContext.Current.CancellationToken);
+            .GetEvidenceAsync(EvidenceClaims.Create(SimulatedTeeFixture.NewSubjectPublicKeyInfo()), TestContext.Current.CancellationToken);
         var evidence = forged with { Endorsements = [attacker.QuotingCertificate.RawData, tee.Platform.Root.RawData] };
 
         var result = tee.Verifier.Verify(evidence, tee.Policy);
@@ -159,10 +159,10 @@ public sealed class EvidenceVerifierTests
     [Fact]
     public async Task Verify_QuoteSignedByForeignKeyUnderPinnedChain_ReturnsBadSignature()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         using var attacker = SimulatedPlatform.Create(tee.Time);
         var forged = await new SimulatedEvidenceProvider(attacker, tee.Enclave, tee.Time)
-            .GetEvidenceAsync(EvidenceClaims.Create(SimulatedTee.NewSubjectPublicKeyInfo()), TestContext.Current.CancellationToken);
+            .GetEvidenceAsync(EvidenceClaims.Create(SimulatedTeeFixture.NewSubjectPublicKeyInfo()), TestContext.Current.CancellationToken);
         var evidence = forged with { Endorsements = [tee.Platform.QuotingCertificate.RawData, tee.Platform.Root.RawData] };
 
         var result = tee.Verifier.Verify(evidence, tee.Policy);
@@ -173,7 +173,7 @@ public sealed class EvidenceVerifierTests
     [Fact]
     public async Task Verify_RootPresentedAsQuotingCertificate_ReturnsUntrustedRoot()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         var evidence = await tee.EvidenceAsync();
         evidence = evidence with { Endorsements = [tee.Platform.Root.RawData, tee.Platform.Root.RawData] };
 
@@ -185,7 +185,7 @@ public sealed class EvidenceVerifierTests
     [Fact]
     public async Task Verify_EndorsementsSwapped_ReturnsUntrustedRoot()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         var evidence = await tee.EvidenceAsync();
         evidence = evidence with { Endorsements = [evidence.Endorsements[1], evidence.Endorsements[0]] };
 
@@ -203,7 +203,7 @@ public sealed class EvidenceVerifierTests
     [InlineData(SignatureOffset + 63)]
     public async Task Verify_QuoteByteFlipped_ReturnsBadSignature(int offset)
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         var evidence = await tee.EvidenceAsync();
         var quote = evidence.Quote.ToArray();
         quote[offset] ^= 0x01;
@@ -216,7 +216,7 @@ public sealed class EvidenceVerifierTests
     [Fact]
     public async Task Verify_QuoteMagicChanged_ReturnsMalformedEvidence()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         var evidence = await tee.EvidenceAsync();
         var quote = evidence.Quote.ToArray();
         quote[0] = (byte)'X';
@@ -228,7 +228,7 @@ public sealed class EvidenceVerifierTests
     [Fact]
     public async Task Verify_QuoteVersionChanged_ReturnsUnsupportedFormat()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         var evidence = await tee.EvidenceAsync();
         var quote = evidence.Quote.ToArray();
         quote[4] = 2;
@@ -239,9 +239,9 @@ public sealed class EvidenceVerifierTests
     [Fact]
     public async Task Verify_ClaimsReplaced_ReturnsReportDataMismatch()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         var evidence = await tee.EvidenceAsync();
-        var otherClaims = EvidenceClaims.Create(SimulatedTee.NewSubjectPublicKeyInfo());
+        var otherClaims = EvidenceClaims.Create(SimulatedTeeFixture.NewSubjectPublicKeyInfo());
 
         var result = tee.Verifier.Verify(evidence with { Claims = otherClaims }, tee.Policy);
 
@@ -251,7 +251,7 @@ public sealed class EvidenceVerifierTests
     [Fact]
     public async Task Verify_ClaimsByteAppended_ReturnsReportDataMismatch()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         var evidence = await tee.EvidenceAsync();
 
         var result = tee.Verifier.Verify(evidence with { Claims = evidence.Claims.ToArray().Append((byte)0).ToArray() }, tee.Policy);
@@ -262,7 +262,7 @@ public sealed class EvidenceVerifierTests
     [Fact]
     public async Task Verify_SignedClaimsThatAreNotAClaimsMap_ReturnsMalformedEvidence()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         var evidence = await tee.Provider.GetEvidenceAsync(new byte[] { 0xFF, 0x00, 0x01 }, TestContext.Current.CancellationToken);
 
         var result = tee.Verifier.Verify(evidence, tee.Policy);
@@ -276,7 +276,7 @@ public sealed class EvidenceVerifierTests
     [MemberData(nameof(BadEndorsements))]
     public async Task Verify_EndorsementsMissingOrGarbage_ReturnsMalformedEvidence(string shape)
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         var evidence = await tee.EvidenceAsync();
         var quoting = evidence.Endorsements[0];
         var root = evidence.Endorsements[1];
@@ -298,7 +298,7 @@ public sealed class EvidenceVerifierTests
     [Fact]
     public async Task Verify_QuotingCertificateExpired_ReturnsUntrustedRoot()
     {
-        using var tee = new SimulatedTee(lifetime: TimeSpan.FromDays(1));
+        using var tee = new SimulatedTeeFixture(lifetime: TimeSpan.FromDays(1));
         var evidence = await tee.EvidenceAsync();
         Assert.True(tee.Verifier.Verify(evidence, tee.Policy).IsValid);
 
@@ -311,7 +311,7 @@ public sealed class EvidenceVerifierTests
     [Fact]
     public async Task Verify_FreshEvidenceFromExpiredPlatform_ReturnsUntrustedRoot()
     {
-        using var tee = new SimulatedTee(lifetime: TimeSpan.FromDays(1));
+        using var tee = new SimulatedTeeFixture(lifetime: TimeSpan.FromDays(1));
         tee.Time.Advance(TimeSpan.FromDays(2));
         var evidence = await tee.EvidenceAsync();
 
@@ -323,11 +323,11 @@ public sealed class EvidenceVerifierTests
     [Fact]
     public async Task Verify_BeforePlatformValidity_ReturnsUntrustedRoot()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         var evidence = await tee.EvidenceAsync();
         var verifier = new EvidenceVerifier(
             [new SimulatedEvidenceVerifier([tee.Platform.RootPin])],
-            new FakeTimeProvider(SimulatedTee.Start.AddDays(-1)));
+            new FakeTimeProvider(SimulatedTeeFixture.Start.AddDays(-1)));
 
         var result = verifier.Verify(evidence, tee.Policy with { ClockSkew = TimeSpan.FromDays(2) });
 
@@ -337,7 +337,7 @@ public sealed class EvidenceVerifierTests
     [Fact]
     public async Task Verify_OlderThanMaxEvidenceAge_ReturnsStale()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         var evidence = await tee.EvidenceAsync();
         var policy = tee.Policy with { MaxEvidenceAge = TimeSpan.FromMinutes(1) };
 
@@ -353,7 +353,7 @@ public sealed class EvidenceVerifierTests
     [Fact]
     public async Task Verify_NoMaxEvidenceAge_AcceptsOldEvidence()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         var evidence = await tee.EvidenceAsync();
 
         tee.Time.Advance(TimeSpan.FromDays(30));
@@ -364,10 +364,10 @@ public sealed class EvidenceVerifierTests
     [Fact]
     public async Task Verify_DatedInFutureBeyondClockSkew_ReturnsStale()
     {
-        using var tee = new SimulatedTee();
-        var future = new FakeTimeProvider(SimulatedTee.Start.AddMinutes(10));
+        using var tee = new SimulatedTeeFixture();
+        var future = new FakeTimeProvider(SimulatedTeeFixture.Start.AddMinutes(10));
         var evidence = await new SimulatedEvidenceProvider(tee.Platform, tee.Enclave, future)
-            .GetEvidenceAsync(EvidenceClaims.Create(SimulatedTee.NewSubjectPublicKeyInfo()), TestContext.Current.CancellationToken);
+            .GetEvidenceAsync(EvidenceClaims.Create(SimulatedTeeFixture.NewSubjectPublicKeyInfo()), TestContext.Current.CancellationToken);
 
         var result = tee.Verifier.Verify(evidence, tee.Policy);
 
@@ -377,10 +377,10 @@ public sealed class EvidenceVerifierTests
     [Fact]
     public async Task Verify_DatedInFutureWithinClockSkew_Accepts()
     {
-        using var tee = new SimulatedTee();
-        var future = new FakeTimeProvider(SimulatedTee.Start.AddMinutes(4));
+        using var tee = new SimulatedTeeFixture();
+        var future = new FakeTimeProvider(SimulatedTeeFixture.Start.AddMinutes(4));
         var evidence = await new SimulatedEvidenceProvider(tee.Platform, tee.Enclave, future)
-            .GetEvidenceAsync(EvidenceClaims.Create(SimulatedTee.NewSubjectPublicKeyInfo()), TestContext.Current.CancellationToken);
+            .GetEvidenceAsync(EvidenceClaims.Create(SimulatedTeeFixture.NewSubjectPublicKeyInfo()), TestContext.Current.CancellationToken);
 
         var result = tee.Verifier.Verify(evidence, tee.Policy);
 
@@ -390,7 +390,7 @@ public sealed class EvidenceVerifierTests
     [Fact]
     public async Task Verify_TcbStatusNotAccepted_ReturnsTcbNotAccepted()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         var evidence = await tee.EvidenceAsync();
 
         var result = tee.Verifier.Verify(evidence, tee.Policy with { AcceptedTcbStatuses = new HashSet<TcbStatus> { TcbStatus.OutOfDate } });
@@ -401,7 +401,7 @@ public sealed class EvidenceVerifierTests
     [Fact]
     public async Task Verify_ExpectedNonce_AcceptsMatchingAndRejectsOther()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         var nonce = RandomNumberGenerator.GetBytes(32);
         var evidence = await tee.EvidenceAsync(nonce: nonce);
 
@@ -418,7 +418,7 @@ public sealed class EvidenceVerifierTests
     [Fact]
     public async Task Verify_ExpectedNonceButEvidenceHasNone_ReturnsNonceMismatch()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         var evidence = await tee.EvidenceAsync();
 
         var result = tee.Verifier.Verify(evidence, tee.Policy, RandomNumberGenerator.GetBytes(16));
@@ -429,7 +429,7 @@ public sealed class EvidenceVerifierTests
     [Fact]
     public async Task Verify_NoVerifierForKind_ReturnsUnsupportedFormat()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         var evidence = await tee.EvidenceAsync() with { Kind = TeeKind.SgxDcap };
 
         var result = tee.Verifier.Verify(evidence, AttestationPolicy.ForMeasurements());
@@ -446,7 +446,7 @@ public sealed class EvidenceVerifierTests
     [Fact]
     public async Task SimulatedEvidenceVerifier_UppercasePin_IsAccepted()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         var verifier = new EvidenceVerifier([new SimulatedEvidenceVerifier([tee.Platform.RootPin.ToUpperInvariant()])], tee.Time);
         var evidence = await tee.EvidenceAsync();
 

@@ -10,7 +10,7 @@ public sealed class SimulatedPlatformTests
     [Fact]
     public void RootPin_IsSha256OfRootSubjectPublicKeyInfo()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
 
         var expected = Convert.ToHexStringLower(SHA256.HashData(tee.Platform.Root.PublicKey.ExportSubjectPublicKeyInfo()));
 
@@ -21,8 +21,8 @@ public sealed class SimulatedPlatformTests
     [Fact]
     public void Create_TwoPlatforms_HaveDifferentPins()
     {
-        using var first = new SimulatedTee();
-        using var second = new SimulatedTee();
+        using var first = new SimulatedTeeFixture();
+        using var second = new SimulatedTeeFixture();
 
         Assert.NotEqual(first.Platform.RootPin, second.Platform.RootPin);
     }
@@ -30,11 +30,11 @@ public sealed class SimulatedPlatformTests
     [Fact]
     public void Create_Root_HasNoPrivateKeyAndValidityFollowsClock()
     {
-        using var tee = new SimulatedTee(lifetime: TimeSpan.FromDays(1));
+        using var tee = new SimulatedTeeFixture(lifetime: TimeSpan.FromDays(1));
 
         Assert.False(tee.Platform.Root.HasPrivateKey);
-        Assert.Equal(SimulatedTee.Start.AddMinutes(-5), new DateTimeOffset(tee.Platform.Root.NotBefore.ToUniversalTime()));
-        Assert.Equal(SimulatedTee.Start.AddMinutes(-5).AddDays(1), new DateTimeOffset(tee.Platform.QuotingCertificate.NotAfter.ToUniversalTime()));
+        Assert.Equal(SimulatedTeeFixture.Start.AddMinutes(-5), new DateTimeOffset(tee.Platform.Root.NotBefore.ToUniversalTime()));
+        Assert.Equal(SimulatedTeeFixture.Start.AddMinutes(-5).AddDays(1), new DateTimeOffset(tee.Platform.QuotingCertificate.NotAfter.ToUniversalTime()));
         var eku = Assert.Single(tee.Platform.QuotingCertificate.Extensions.OfType<X509EnhancedKeyUsageExtension>());
         Assert.Contains(eku.EnhancedKeyUsages.Cast<Oid>(), o => o.Value == SimulatedPlatform.QuotingKeyUsageOid);
     }
@@ -42,12 +42,12 @@ public sealed class SimulatedPlatformTests
     [Fact]
     public async Task ExportPem_ThenImportPem_KeepsPinAndEvidenceStillVerifies()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
 
         var pem = tee.Platform.ExportPem();
         using var imported = SimulatedPlatform.ImportPem(pem);
         var provider = new SimulatedEvidenceProvider(imported, tee.Enclave, tee.Time);
-        var evidence = await provider.GetEvidenceAsync(EvidenceClaims.Create(SimulatedTee.NewSubjectPublicKeyInfo()), TestContext.Current.CancellationToken);
+        var evidence = await provider.GetEvidenceAsync(EvidenceClaims.Create(SimulatedTeeFixture.NewSubjectPublicKeyInfo()), TestContext.Current.CancellationToken);
         var result = tee.Verifier.Verify(evidence, tee.Policy);
 
         Assert.Equal(tee.Platform.RootPin, imported.RootPin);
@@ -58,7 +58,7 @@ public sealed class SimulatedPlatformTests
     [Fact]
     public void ExportPem_HoldsTwoCertificatesAndOnePrivateKey()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
 
         var pem = tee.Platform.ExportPem();
 
@@ -69,7 +69,7 @@ public sealed class SimulatedPlatformTests
     [Fact]
     public void ImportPem_OnlyOneCertificate_Throws()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         var pem = tee.Platform.Root.ExportCertificatePem() + "\n" + tee.Platform.QuotingKey.ExportPkcs8PrivateKeyPem();
 
         Assert.ThrowsAny<CryptographicException>(() => SimulatedPlatform.ImportPem(pem));
@@ -78,8 +78,8 @@ public sealed class SimulatedPlatformTests
     [Fact]
     public void ImportPem_KeyOfAnotherPlatform_Throws()
     {
-        using var tee = new SimulatedTee();
-        using var other = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
+        using var other = new SimulatedTeeFixture();
         var pem = tee.Platform.Root.ExportCertificatePem() + "\n"
             + tee.Platform.QuotingCertificate.ExportCertificatePem() + "\n"
             + other.Platform.QuotingKey.ExportPkcs8PrivateKeyPem();
@@ -90,8 +90,8 @@ public sealed class SimulatedPlatformTests
     [Fact]
     public void ImportPem_QuotingCertificateOfAnotherRoot_Throws()
     {
-        using var tee = new SimulatedTee();
-        using var other = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
+        using var other = new SimulatedTeeFixture();
         var pem = tee.Platform.QuotingCertificate.ExportCertificatePem() + "\n"
             + other.Platform.QuotingCertificate.ExportCertificatePem() + "\n"
             + other.Platform.QuotingKey.ExportPkcs8PrivateKeyPem();

@@ -15,7 +15,7 @@ public sealed class RaTlsVerifierTests
     [Fact]
     public async Task Verify_FreshRaTlsCertificate_Passes()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         using var certificate = await RaTlsCertificate.CreateAsync(tee.Provider, "runtime", tee.Time, cancellationToken: Cancellation);
 
         var result = new RaTlsVerifier(tee.Verifier).Verify(certificate, tee.Policy);
@@ -28,7 +28,7 @@ public sealed class RaTlsVerifierTests
     [Fact]
     public async Task CreateAsync_Certificate_HasNonCriticalEvidenceAndEndorsementExtensions()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
 
         using var certificate = await RaTlsCertificate.CreateAsync(tee.Provider, "runtime", tee.Time, cancellationToken: Cancellation);
 
@@ -46,7 +46,7 @@ public sealed class RaTlsVerifierTests
     [Fact]
     public async Task CreateAsync_EvidenceExtension_IsSimulatedTaggedPairOfQuoteAndClaims()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
 
         using var certificate = await RaTlsCertificate.CreateAsync(tee.Provider, "runtime", tee.Time, cancellationToken: Cancellation);
 
@@ -62,18 +62,18 @@ public sealed class RaTlsVerifierTests
     [Fact]
     public async Task CreateAsync_ValidityFollowsClock()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
 
         using var certificate = await RaTlsCertificate.CreateAsync(tee.Provider, "runtime", tee.Time, cancellationToken: Cancellation);
 
-        Assert.Equal(SimulatedTee.Start.AddMinutes(-5), new DateTimeOffset(certificate.NotBefore.ToUniversalTime()));
-        Assert.Equal(SimulatedTee.Start.AddHours(24), new DateTimeOffset(certificate.NotAfter.ToUniversalTime()));
+        Assert.Equal(SimulatedTeeFixture.Start.AddMinutes(-5), new DateTimeOffset(certificate.NotBefore.ToUniversalTime()));
+        Assert.Equal(SimulatedTeeFixture.Start.AddHours(24), new DateTimeOffset(certificate.NotAfter.ToUniversalTime()));
     }
 
     [Fact]
     public async Task Verify_CertificateDatesExpired_StillPasses()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         using var certificate = await RaTlsCertificate.CreateAsync(tee.Provider, "runtime", tee.Time, cancellationToken: Cancellation);
 
         tee.Time.Advance(TimeSpan.FromDays(3));
@@ -85,7 +85,7 @@ public sealed class RaTlsVerifierTests
     [Fact]
     public async Task Verify_PolicyFailure_IsPassedThrough()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         using var certificate = await RaTlsCertificate.CreateAsync(tee.Provider, "runtime", tee.Time, cancellationToken: Cancellation);
 
         var result = new RaTlsVerifier(tee.Verifier).Verify(certificate, AttestationPolicy.ForMeasurements(tee.Measurement));
@@ -96,7 +96,7 @@ public sealed class RaTlsVerifierTests
     [Fact]
     public void Verify_PrincipalCertificate_ReturnsNoEvidence()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         using var identity = PrincipalIdentity.Create();
         using var certificate = identity.CreateClientCertificate(tee.Time);
 
@@ -109,13 +109,13 @@ public sealed class RaTlsVerifierTests
     [Fact]
     public async Task Verify_EvidenceCopiedOntoAnotherKey_ReturnsPublicKeyMismatch()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         using var original = await RaTlsCertificate.CreateAsync(tee.Provider, "runtime", tee.Time, cancellationToken: Cancellation);
         using var thiefKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=sesemi-runtime-thief", thiefKey, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509Extension(RaTlsFormat.EvidenceOid, original.Extensions[RaTlsFormat.EvidenceOid]!.RawData, critical: false));
         request.CertificateExtensions.Add(new X509Extension(RaTlsFormat.EndorsementsOid, original.Extensions[RaTlsFormat.EndorsementsOid]!.RawData, critical: false));
-        using var forged = request.CreateSelfSigned(SimulatedTee.Start, SimulatedTee.Start.AddDays(1));
+        using var forged = request.CreateSelfSigned(SimulatedTeeFixture.Start, SimulatedTeeFixture.Start.AddDays(1));
 
         var result = new RaTlsVerifier(tee.Verifier).Verify(forged, tee.Policy);
 
@@ -125,7 +125,7 @@ public sealed class RaTlsVerifierTests
     [Fact]
     public async Task Verify_EvidenceWithoutEndorsements_ReturnsMalformedEvidence()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         using var original = await RaTlsCertificate.CreateAsync(tee.Provider, "runtime", tee.Time, cancellationToken: Cancellation);
         using var certificate = SelfSigned(original.Extensions[RaTlsFormat.EvidenceOid]!.RawData);
 
@@ -140,7 +140,7 @@ public sealed class RaTlsVerifierTests
     [InlineData(new byte[] { 0xDA, 0x53, 0x53, 0x4D })]
     public void Verify_GarbageEvidenceExtension_ReturnsMalformedEvidence(byte[] raw)
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         using var certificate = SelfSigned(raw);
 
         var result = new RaTlsVerifier(tee.Verifier).Verify(certificate, tee.Policy);
@@ -151,7 +151,7 @@ public sealed class RaTlsVerifierTests
     [Fact]
     public void Verify_SimulatedTagButNotAPair_ReturnsMalformedEvidence()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         var writer = new CborWriter(CborConformanceMode.Strict);
         writer.WriteTag((CborTag)RaTlsFormat.SimulatedTag);
         writer.WriteStartArray(3);
@@ -169,7 +169,7 @@ public sealed class RaTlsVerifierTests
     [Fact]
     public async Task Verify_EvidenceWithTrailingBytes_ReturnsMalformedEvidence()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         using var original = await RaTlsCertificate.CreateAsync(tee.Provider, "runtime", tee.Time, cancellationToken: Cancellation);
         byte[] raw = [.. original.Extensions[RaTlsFormat.EvidenceOid]!.RawData, 0x00];
         using var certificate = SelfSigned(raw, original.Extensions[RaTlsFormat.EndorsementsOid]!.RawData);
@@ -182,7 +182,7 @@ public sealed class RaTlsVerifierTests
     [Fact]
     public async Task Verify_EndorsementsUnderAnotherTag_ReturnsMalformedEvidence()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         var evidence = await tee.EvidenceAsync();
         var endorsements = RaTlsFormat.EncodeEndorsements(evidence with { Kind = TeeKind.SevSnp });
         using var certificate = SelfSigned(RaTlsFormat.EncodeEvidence(evidence), endorsements);
@@ -197,7 +197,7 @@ public sealed class RaTlsVerifierTests
     [InlineData(RaTlsFormat.SimulatedTag + 1)]
     public void Verify_UnknownCborTag_ReturnsUnsupportedFormat(ulong tag)
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         var writer = new CborWriter(CborConformanceMode.Strict);
         writer.WriteTag((CborTag)tag);
         writer.WriteStartArray(2);
@@ -214,7 +214,7 @@ public sealed class RaTlsVerifierTests
     [Fact]
     public async Task Verify_HardwareTagWithoutVerifier_ReturnsUnsupportedFormat()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         var evidence = await tee.EvidenceAsync() with { Kind = TeeKind.SgxDcap };
         using var certificate = SelfSigned(RaTlsFormat.EncodeEvidence(evidence), RaTlsFormat.EncodeEndorsements(evidence));
 
@@ -226,7 +226,7 @@ public sealed class RaTlsVerifierTests
     [Fact]
     public async Task Verify_CertificateSignatureTampered_ReturnsBadSignature()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         using var original = await RaTlsCertificate.CreateAsync(tee.Provider, "runtime", tee.Time, cancellationToken: Cancellation);
         var der = original.RawData;
         der[^1] ^= 0x01; // last byte of the signature's s value
@@ -240,12 +240,12 @@ public sealed class RaTlsVerifierTests
     [Fact]
     public async Task Verify_RsaSignedCertificateWithEvidence_ReturnsBadSignature()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         using var original = await RaTlsCertificate.CreateAsync(tee.Provider, "runtime", tee.Time, cancellationToken: Cancellation);
         using var rsa = RSA.Create(2048);
         var request = new CertificateRequest("CN=rsa", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         request.CertificateExtensions.Add(new X509Extension(RaTlsFormat.EvidenceOid, original.Extensions[RaTlsFormat.EvidenceOid]!.RawData, critical: false));
-        using var certificate = request.CreateSelfSigned(SimulatedTee.Start, SimulatedTee.Start.AddDays(1));
+        using var certificate = request.CreateSelfSigned(SimulatedTeeFixture.Start, SimulatedTeeFixture.Start.AddDays(1));
 
         var result = new RaTlsVerifier(tee.Verifier).Verify(certificate, tee.Policy);
 
@@ -255,7 +255,7 @@ public sealed class RaTlsVerifierTests
     [Fact]
     public async Task Verify_NonceBoundAtCreation_MatchesOnlyThatNonce()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         var nonce = RandomNumberGenerator.GetBytes(32);
         using var certificate = await RaTlsCertificate.CreateAsync(tee.Provider, "keyservice", tee.Time, nonce, Cancellation);
         var verifier = new RaTlsVerifier(tee.Verifier);
@@ -271,7 +271,7 @@ public sealed class RaTlsVerifierTests
     [Fact]
     public async Task Verify_ExpectedNonceButCertificateHasNone_ReturnsNonceMismatch()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         using var certificate = await RaTlsCertificate.CreateAsync(tee.Provider, "runtime", tee.Time, cancellationToken: Cancellation);
 
         var result = new RaTlsVerifier(tee.Verifier).Verify(certificate, tee.Policy, RandomNumberGenerator.GetBytes(32));
@@ -282,7 +282,7 @@ public sealed class RaTlsVerifierTests
     [Fact]
     public async Task EncodeEvidence_ThenTryDecode_RoundTrips()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         var evidence = await tee.EvidenceAsync();
 
         Assert.True(RaTlsFormat.TryDecode(RaTlsFormat.EncodeEvidence(evidence), RaTlsFormat.EncodeEndorsements(evidence), out var decoded, out var detail));
@@ -307,7 +307,7 @@ public sealed class RaTlsVerifierTests
     [Fact]
     public async Task CreateAsync_BlankRole_Throws()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
 
         await Assert.ThrowsAnyAsync<ArgumentException>(() => RaTlsCertificate.CreateAsync(tee.Provider, " ", tee.Time, cancellationToken: Cancellation));
     }
@@ -322,6 +322,6 @@ public sealed class RaTlsVerifierTests
             request.CertificateExtensions.Add(new X509Extension(RaTlsFormat.EndorsementsOid, endorsementsExtension, critical: false));
         }
 
-        return request.CreateSelfSigned(SimulatedTee.Start, SimulatedTee.Start.AddDays(1));
+        return request.CreateSelfSigned(SimulatedTeeFixture.Start, SimulatedTeeFixture.Start.AddDays(1));
     }
 }

@@ -14,7 +14,7 @@ public sealed class TlsPeerValidatorTests
     [Fact]
     public void Validate_PrincipalCertificateWhenPrincipalsAccepted_YieldsPrincipalId()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         using var identity = PrincipalIdentity.Create();
         using var certificate = identity.CreateClientCertificate(tee.Time);
         var validator = Validator(tee, TlsPeerKinds.Principal);
@@ -30,7 +30,7 @@ public sealed class TlsPeerValidatorTests
     [Fact]
     public async Task Validate_AttestedCertificateWhenOnlyPrincipalsAccepted_ReturnsNotPrincipal()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         using var certificate = await RaTlsCertificate.CreateAsync(tee.Provider, "runtime", tee.Time, cancellationToken: Cancellation);
         var validator = Validator(tee, TlsPeerKinds.Principal);
 
@@ -42,7 +42,7 @@ public sealed class TlsPeerValidatorTests
     [Fact]
     public void Validate_PrincipalCertificateWhenOnlyAttestedAccepted_ReturnsNoEvidence()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         using var identity = PrincipalIdentity.Create();
         using var certificate = identity.CreateClientCertificate(tee.Time);
         var validator = Validator(tee, TlsPeerKinds.Attested);
@@ -55,7 +55,7 @@ public sealed class TlsPeerValidatorTests
     [Fact]
     public async Task Validate_AttestedCertificateWhenAttestedAccepted_YieldsClaims()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         using var certificate = await RaTlsCertificate.CreateAsync(tee.Provider, "runtime", tee.Time, cancellationToken: Cancellation);
         var validator = Validator(tee, TlsPeerKinds.Attested);
 
@@ -73,7 +73,7 @@ public sealed class TlsPeerValidatorTests
     [InlineData(TlsPeerKinds.Any)]
     public void Validate_NullCertificate_ReturnsNoCertificate(TlsPeerKinds accepted)
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
 
         var result = Validator(tee, accepted).Validate(null);
 
@@ -83,7 +83,7 @@ public sealed class TlsPeerValidatorTests
     [Fact]
     public async Task Validate_AnyKinds_AcceptsBoth()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         using var identity = PrincipalIdentity.Create();
         using var principal = identity.CreateClientCertificate(tee.Time);
         using var attested = await RaTlsCertificate.CreateAsync(tee.Provider, "runtime", tee.Time, cancellationToken: Cancellation);
@@ -96,7 +96,7 @@ public sealed class TlsPeerValidatorTests
     [Fact]
     public async Task Validate_AttestedCertificateFailingPolicy_IsRefusedNotTreatedAsPrincipal()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         using var certificate = await RaTlsCertificate.CreateAsync(tee.Provider, "runtime", tee.Time, cancellationToken: Cancellation);
         var validator = new TlsPeerValidator(new RaTlsVerifier(tee.Verifier), AttestationPolicy.ForMeasurements(tee.Measurement), TlsPeerKinds.Any);
 
@@ -109,10 +109,10 @@ public sealed class TlsPeerValidatorTests
     [Fact]
     public void Validate_RsaCertificateAsPrincipal_ReturnsNotPrincipal()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         using var rsa = RSA.Create(2048);
         var request = new CertificateRequest("CN=rsa", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        using var certificate = request.CreateSelfSigned(SimulatedTee.Start, SimulatedTee.Start.AddDays(1));
+        using var certificate = request.CreateSelfSigned(SimulatedTeeFixture.Start, SimulatedTeeFixture.Start.AddDays(1));
 
         var result = Validator(tee, TlsPeerKinds.Principal).Validate(certificate);
 
@@ -122,10 +122,10 @@ public sealed class TlsPeerValidatorTests
     [Fact]
     public void Validate_P384CertificateAsPrincipal_ReturnsNotPrincipal()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP384);
         var request = new CertificateRequest("CN=p384", key, HashAlgorithmName.SHA384);
-        using var certificate = request.CreateSelfSigned(SimulatedTee.Start, SimulatedTee.Start.AddDays(1));
+        using var certificate = request.CreateSelfSigned(SimulatedTeeFixture.Start, SimulatedTeeFixture.Start.AddDays(1));
 
         var result = Validator(tee, TlsPeerKinds.Principal).Validate(certificate);
 
@@ -135,7 +135,7 @@ public sealed class TlsPeerValidatorTests
     [Fact]
     public void Callback_NonCertificate2_IsRefused()
     {
-        using var tee = new SimulatedTee();
+        using var tee = new SimulatedTeeFixture();
         var validator = Validator(tee, TlsPeerKinds.Any);
 
         var accepted = validator.Callback(new object(), null, null, System.Net.Security.SslPolicyErrors.RemoteCertificateNotAvailable);
@@ -152,6 +152,6 @@ public sealed class TlsPeerValidatorTests
         Assert.Throws<ArgumentNullException>(() => TlsPeer.Attested(null!));
     }
 
-    private static TlsPeerValidator Validator(SimulatedTee tee, TlsPeerKinds accepted) =>
+    private static TlsPeerValidator Validator(SimulatedTeeFixture tee, TlsPeerKinds accepted) =>
         new(new RaTlsVerifier(tee.Verifier), tee.Policy, accepted);
 }

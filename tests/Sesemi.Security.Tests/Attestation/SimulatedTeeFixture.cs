@@ -6,11 +6,11 @@ using Sesemi.Security.Attestation.Simulated;
 namespace Sesemi.Security.Tests.Attestation;
 
 /// <summary>A fresh simulated platform, enclave, provider and verifier on a fake clock, for one test.</summary>
-internal sealed class SimulatedTee : IDisposable
+internal sealed class SimulatedTeeFixture : IDisposable
 {
     public static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    public SimulatedTee(bool debug = false, TimeSpan? lifetime = null, byte[]? mrEnclave = null)
+    public SimulatedTeeFixture(bool debug = false, TimeSpan? lifetime = null, byte[]? mrEnclave = null)
     {
         Time = new FakeTimeProvider(Start);
         Platform = SimulatedPlatform.Create(Time, lifetime);
