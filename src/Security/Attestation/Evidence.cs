@@ -25,7 +25,7 @@ public sealed record QuoteClaims(
     DateTimeOffset? IssuedAt);
 
 /// <summary>What a verified and policy-accepted peer is: the quote's claims plus the bound key hash and nonce.</summary>
-public sealed record AttestationClaims(QuoteClaims Quote, ReadOnlyMemory<byte> PublicKeyHash, ReadOnlyMemory<byte> Nonce)
+public sealed record AttestationClaims(QuoteClaims Quote, int PublicKeyHashAlgorithm, ReadOnlyMemory<byte> PublicKeyHash, ReadOnlyMemory<byte> Nonce)
 {
     public Measurement Measurement => Quote.Measurement;
 

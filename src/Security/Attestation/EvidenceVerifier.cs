@@ -53,7 +53,7 @@ public sealed class EvidenceVerifier
             return Fail(AttestationFailure.ReportDataMismatch, "the quote's report data is not the hash of the claims");
         }
 
-        if (!EvidenceClaims.TryParse(evidence.Claims, out _, out var publicKeyHash, out var nonce))
+        if (!EvidenceClaims.TryParse(evidence.Claims, out var hashAlgorithm, out var publicKeyHash, out var nonce))
         {
             return Fail(AttestationFailure.MalformedEvidence, "the claims are not a valid claims map");
         }
@@ -69,7 +69,7 @@ public sealed class EvidenceVerifier
             return Fail(AttestationFailure.NonceMismatch, "the evidence does not carry the expected nonce");
         }
 
-        return AttestationResult<AttestationClaims>.Ok(new AttestationClaims(quote, publicKeyHash, nonce));
+        return AttestationResult<AttestationClaims>.Ok(new AttestationClaims(quote, hashAlgorithm, publicKeyHash, nonce));
     }
 
     private static AttestationResult<AttestationClaims>? CheckPolicy(QuoteClaims quote, AttestationPolicy policy, DateTimeOffset now)

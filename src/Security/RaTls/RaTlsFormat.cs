@@ -62,7 +62,18 @@ public static class RaTlsFormat
     /// <summary>Decodes the evidence extension (and the endorsements extension, when present) strictly.</summary>
     public static bool TryDecode(ReadOnlyMemory<byte> evidenceExtension, ReadOnlyMemory<byte>? endorsementsExtension, out Evidence? evidence, out string detail)
     {
-        evidence = null;
+        var result = Decode(evidenceExtension, endorsementsExtension);
+        evidence = result.Value;
+        detail = result.Detail;
+        return result.IsValid;
+    }
+
+    /// <summary>
+    /// Decodes the evidence extension (and the endorsements extension, when present) strictly: an unknown tag is
+    /// <see cref="AttestationFailure.UnsupportedFormat"/>, anything else wrong <see cref="AttestationFailure.MalformedEvidence"/>.
+    /// </summary>
+    public static AttestationResult<Evidence> Decode(ReadOnlyMemory<byte> evidenceExtension, ReadOnlyMemory<byte>? endorsementsExtension)
+    {
         try
         {
             var reader = new CborReader(evidenceExtension, CborConformanceMode.Strict);
@@ -76,14 +87,12 @@ public static class RaTlsFormat
             };
             if (kind is null)
             {
-                detail = $"unknown evidence tag {tag}";
-                return false;
+                return AttestationResult<Evidence>.Fail(AttestationFailure.UnsupportedFormat, $"unknown evidence tag {tag}");
             }
 
             if (reader.ReadStartArray() != 2)
             {
-                detail = "evidence is not a two-element array";
-                return false;
+                return Malformed("evidence is not a two-element array");
             }
 
             var quote = reader.ReadByteString();
@@ -91,8 +100,7 @@ public static class RaTlsFormat
             reader.ReadEndArray();
             if (reader.BytesRemaining != 0)
             {
-                detail = "trailing bytes after the evidence";
-                return false;
+                return Malformed("trailing bytes after the evidence");
             }
 
             var endorsements = new List<ReadOnlyMemory<byte>>();
@@ -101,15 +109,13 @@ public static class RaTlsFormat
                 var endorsementReader = new CborReader(raw, CborConformanceMode.Strict);
                 if ((ulong)endorsementReader.ReadTag() != tag)
                 {
-                    detail = "the endorsements tag differs from the evidence tag";
-                    return false;
+                    return Malformed("the endorsements tag differs from the evidence tag");
                 }
 
                 var count = endorsementReader.ReadStartArray();
                 if (count is null or > MaxEndorsements)
                 {
-                    detail = "too many endorsements";
-                    return false;
+                    return Malformed("too many endorsements");
                 }
 
                 for (var i = 0; i < count; i++)
@@ -120,19 +126,18 @@ public static class RaTlsFormat
                 endorsementReader.ReadEndArray();
                 if (endorsementReader.BytesRemaining != 0)
                 {
-                    detail = "trailing bytes after the endorsements";
-                    return false;
+                    return Malformed("trailing bytes after the endorsements");
                 }
             }
 
-            evidence = new Evidence(kind.Value, quote, claims, endorsements);
-            detail = string.Empty;
-            return true;
+            return AttestationResult<Evidence>.Ok(new Evidence(kind.Value, quote, claims, endorsements));
         }
         catch (Exception e) when (e is CborContentException or InvalidOperationException or FormatException)
         {
-            detail = "the evidence extension is not valid CBOR: " + e.Message;
-            return false;
+            return Malformed("the evidence extension is not valid CBOR: " + e.Message);
         }
     }
+
+    private static AttestationResult<Evidence> Malformed(string detail) =>
+        AttestationResult<Evidence>.Fail(AttestationFailure.MalformedEvidence, detail);
 }

@@ -36,19 +36,20 @@ public sealed class RaTlsVerifier(EvidenceVerifier evidenceVerifier)
 
         var endorsementsExtension = certificate.Extensions[RaTlsFormat.EndorsementsOid];
         ReadOnlyMemory<byte>? endorsements = endorsementsExtension is null ? null : endorsementsExtension.RawData;
-        if (!RaTlsFormat.TryDecode(evidenceExtension.RawData, endorsements, out var evidence, out var detail))
+        var decoded = RaTlsFormat.Decode(evidenceExtension.RawData, endorsements);
+        if (!decoded.IsValid)
         {
-            return Fail(detail.StartsWith("unknown evidence tag", StringComparison.Ordinal) ? AttestationFailure.UnsupportedFormat : AttestationFailure.MalformedEvidence, detail);
+            return decoded.Cast<AttestationClaims>();
         }
 
-        var result = evidenceVerifier.Verify(evidence!, policy, expectedNonce);
+        var result = evidenceVerifier.Verify(decoded.Value!, policy, expectedNonce);
         if (!result.IsValid)
         {
             return result;
         }
 
-        if (!EvidenceClaims.TryParse(evidence!.Claims, out var algorithm, out var publicKeyHash, out _)
-            || !EvidenceClaims.BindsKey(algorithm, publicKeyHash, certificate.PublicKey.ExportSubjectPublicKeyInfo()))
+        var claims = result.Value!;
+        if (!EvidenceClaims.BindsKey(claims.PublicKeyHashAlgorithm, claims.PublicKeyHash.Span, certificate.PublicKey.ExportSubjectPublicKeyInfo()))
         {
             return Fail(AttestationFailure.PublicKeyMismatch, "the evidence vouches for a different key than the certificate's");
         }
