@@ -30,7 +30,7 @@ public static class RaTlsCertificate
         var instance = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         var request = new CertificateRequest($"CN=sesemi-{role}-{instance}", key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyAgreement, true));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], false));
         request.CertificateExtensions.Add(new X509Extension(RaTlsFormat.EvidenceOid, RaTlsFormat.EncodeEvidence(evidence), critical: false));
