@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Sesemi.Cli.Demo;
 using Sesemi.Cli.Enclave;
+using Sesemi.Cli.Hosting;
 using Sesemi.Cli.Identities;
 
 var root = new RootCommand("Sesemi: secure serverless model inference on sensitive data.")
@@ -8,5 +9,6 @@ var root = new RootCommand("Sesemi: secure serverless model inference on sensiti
     DemoCommand.Create(),
     IdentityCommands.Create(),
     EnclaveCommands.Create(),
+    KeyServiceHostCommands.Create(),
 };
 return await root.Parse(args).InvokeAsync();

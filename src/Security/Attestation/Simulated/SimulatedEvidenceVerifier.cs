@@ -12,6 +12,9 @@ public sealed class SimulatedEvidenceVerifier : IEvidenceVerifier
 {
     private readonly HashSet<string> _pinnedRoots;
 
+    /// <summary>The pinned roots (hex SHA-256 of their SubjectPublicKeyInfo).</summary>
+    public IReadOnlyCollection<string> PinnedRoots => _pinnedRoots;
+
     public SimulatedEvidenceVerifier(IEnumerable<string> pinnedRoots)
     {
         ArgumentNullException.ThrowIfNull(pinnedRoots);

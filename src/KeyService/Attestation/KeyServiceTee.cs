@@ -1,0 +1,33 @@
+using System.Globalization;
+using System.Text;
+using Sesemi.Security.Attestation;
+using Sesemi.Security.Attestation.Simulated;
+
+namespace Sesemi.KeyService.Attestation;
+
+/// <summary>
+/// The TEE the KeyService runs in: what makes its attested TLS certificate (<see cref="Provider"/>), the measurement
+/// that certificate shows, and the verifiers of runtime evidence.
+/// </summary>
+public sealed record KeyServiceTee(IEvidenceProvider Provider, Measurement Measurement, IReadOnlyList<IEvidenceVerifier> RuntimeVerifiers)
+{
+    /// <summary>
+    /// The simulated TEE: the KeyService's measurement is that of its own assembly's bytes and its security settings
+    /// (whether simulated runtimes are accepted, the lease, the simulated roots), so clients can tell a development
+    /// KeyService from a production one. Runtime evidence is verified against the platform's root and any extra pins.
+    /// </summary>
+    public static KeyServiceTee Simulated(SimulatedPlatform platform, KeyServiceOptions options, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(platform);
+        ArgumentNullException.ThrowIfNull(options);
+        var code = File.ReadAllBytes(typeof(KeyServiceTee).Assembly.Location);
+        var enclave = new SimulatedEnclave(SimulatedEnclave.Measure(code, MeasuredConfiguration(options)), SimulatedEnclave.DefaultSigner);
+        var pins = options.SimulatedRootPins.Append(platform.RootPin).Distinct(StringComparer.Ordinal).ToArray();
+        return new KeyServiceTee(new SimulatedEvidenceProvider(platform, enclave, time), enclave.Measurement, [new SimulatedEvidenceVerifier(pins)]);
+    }
+
+    /// <summary>The settings that change what the KeyService will do with keys, in a canonical form.</summary>
+    internal static byte[] MeasuredConfiguration(KeyServiceOptions options) => Encoding.UTF8.GetBytes(string.Create(
+        CultureInfo.InvariantCulture,
+        $"accept-simulated-runtimes={options.AcceptSimulatedRuntimes};lease-ms={(long)options.LeaseDuration.TotalMilliseconds};simulated-roots={string.Join(',', options.SimulatedRootPins.Order(StringComparer.Ordinal))}"));
+}

@@ -1,0 +1,76 @@
+using System.Net;
+
+namespace Sesemi.KeyService;
+
+/// <summary>Settings of a KeyService instance, validated when it starts.</summary>
+public sealed class KeyServiceOptions
+{
+    /// <summary>Where the store, the sealed storage key and the connection profile live.</summary>
+    public string DataDirectory { get; set; } = ".sesemi/keyservice";
+
+    /// <summary>Listen address; loopback by default.</summary>
+    public string ListenAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>Listen port; 0 picks a free one.</summary>
+    public int Port { get; set; } = 7443;
+
+    /// <summary>Largest request body accepted.</summary>
+    public int MaxRequestBodyBytes { get; set; } = 64 * 1024;
+
+    /// <summary>How long a runtime may use released keys before it must ask again.</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Release keys to runtimes on the simulated TEE. Development only; production refuses them.</summary>
+    public bool AcceptSimulatedRuntimes { get; set; }
+
+    /// <summary>Pins (hex SHA-256 of SubjectPublicKeyInfo) of the simulated TEE roots whose evidence is verified.</summary>
+    public IReadOnlyList<string> SimulatedRootPins { get; set; } = [];
+
+    /// <summary>Most leases tracked at once; beyond it, expired ones are purged and then new releases wait for room.</summary>
+    public int MaxLeases { get; set; } = 100_000;
+
+    /// <summary>Throws with every problem found, so a misconfigured service does not start.</summary>
+    public void Validate()
+    {
+        var problems = new List<string>();
+        if (string.IsNullOrWhiteSpace(DataDirectory))
+        {
+            problems.Add("the data directory is required");
+        }
+
+        if (!IPAddress.TryParse(ListenAddress, out _))
+        {
+            problems.Add($"'{ListenAddress}' is not an IP address");
+        }
+
+        if (Port is < 0 or > 65535)
+        {
+            problems.Add($"port {Port} is out of range");
+        }
+
+        if (MaxRequestBodyBytes is < 1024 or > 16 * 1024 * 1024)
+        {
+            problems.Add("the request body limit must be between 1 KiB and 16 MiB");
+        }
+
+        if (LeaseDuration < TimeSpan.FromSeconds(1) || LeaseDuration > TimeSpan.FromHours(24))
+        {
+            problems.Add("the lease must be between 1 second and 24 hours");
+        }
+
+        if (MaxLeases < 1)
+        {
+            problems.Add("at least one lease must be allowed");
+        }
+
+        if (SimulatedRootPins.Any(p => p is not { Length: 64 } || !p.All(char.IsAsciiHexDigitLower)))
+        {
+            problems.Add("simulated root pins are 64 lowercase hex characters");
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException("Invalid KeyService options: " + string.Join("; ", problems) + ".");
+        }
+    }
+}
