@@ -1,6 +1,6 @@
-using Sesemi.Security.Identities;
 using System.Globalization;
 using Sesemi.Security.Envelopes;
+using Sesemi.Security.Identities;
 using Sesemi.Security.Keys;
 
 namespace Sesemi.KeyService.Storage;

@@ -99,7 +99,7 @@ internal sealed class SqliteKeyServiceStore : IKeyServiceStore
     public Task<StoreResult<PrincipalRecord>> RegisterPrincipalAsync(PrincipalId id, string? displayName, AuditContext audit, CancellationToken cancellationToken)
     {
         RequireValid(id);
-        ArgumentNullException.ThrowIfNull(audit);
+        RequireValid(audit);
         return WriteAsync(
             async (connection, ct) =>
             {
@@ -125,7 +125,7 @@ internal sealed class SqliteKeyServiceStore : IKeyServiceStore
     public Task<StoreResult<ModelRecord>> RegisterModelAsync(ModelId id, AuditContext audit, CancellationToken cancellationToken)
     {
         RequireValid(id);
-        ArgumentNullException.ThrowIfNull(audit);
+        RequireValid(audit);
         return WriteAsync(
             async (connection, ct) =>
             {
@@ -176,7 +176,7 @@ internal sealed class SqliteKeyServiceStore : IKeyServiceStore
     {
         RequireValid(model);
         RequireValid(key);
-        ArgumentNullException.ThrowIfNull(audit);
+        RequireValid(audit);
         var slot = new SqliteKeySlots.Slot(model.Value);
         return WriteAsync(
             async (connection, ct) =>
@@ -200,7 +200,7 @@ internal sealed class SqliteKeyServiceStore : IKeyServiceStore
     public Task<StoreResult<KeyVersionRecord>> RetireModelKeyAsync(ModelId model, int version, AuditContext audit, CancellationToken cancellationToken)
     {
         RequireValid(model);
-        ArgumentNullException.ThrowIfNull(audit);
+        RequireValid(audit);
         var slot = new SqliteKeySlots.Slot(model.Value);
         return WriteAsync(
             async (connection, ct) =>
@@ -225,7 +225,7 @@ internal sealed class SqliteKeyServiceStore : IKeyServiceStore
     public Task<StoreResult<GrantRecord>> GrantAsync(GrantKey grant, AuditContext audit, CancellationToken cancellationToken)
     {
         RequireValid(grant);
-        ArgumentNullException.ThrowIfNull(audit);
+        RequireValid(audit);
         return WriteAsync(
             async (connection, ct) =>
             {
@@ -254,7 +254,7 @@ internal sealed class SqliteKeyServiceStore : IKeyServiceStore
     public Task<StoreResult<GrantRecord>> RevokeAsync(GrantKey grant, AuditContext audit, CancellationToken cancellationToken)
     {
         RequireValid(grant);
-        ArgumentNullException.ThrowIfNull(audit);
+        RequireValid(audit);
         return WriteAsync(
             async (connection, ct) =>
             {
@@ -294,7 +294,7 @@ internal sealed class SqliteKeyServiceStore : IKeyServiceStore
     {
         RequireValid(slot);
         RequireValid(key);
-        ArgumentNullException.ThrowIfNull(audit);
+        RequireValid(audit);
         return WriteAsync(
             async (connection, ct) =>
             {
@@ -322,7 +322,7 @@ internal sealed class SqliteKeyServiceStore : IKeyServiceStore
     public Task<StoreResult<RequestKeyRecord>> RetireRequestKeyAsync(RequestKeySlot slot, int version, AuditContext audit, CancellationToken cancellationToken)
     {
         RequireValid(slot);
-        ArgumentNullException.ThrowIfNull(audit);
+        RequireValid(audit);
         return WriteAsync(
             async (connection, ct) =>
             {
@@ -361,7 +361,7 @@ internal sealed class SqliteKeyServiceStore : IKeyServiceStore
     public Task<StoreResult<ReleaseMaterial>> ReleaseAsync(GrantKey grant, AuditContext audit, CancellationToken cancellationToken)
     {
         RequireValid(grant);
-        ArgumentNullException.ThrowIfNull(audit);
+        RequireValid(audit);
         return WriteAsync(
             async (connection, ct) =>
             {
@@ -391,7 +391,7 @@ internal sealed class SqliteKeyServiceStore : IKeyServiceStore
     public Task<StoreResult<GrantRecord>> RenewAsync(GrantKey grant, AuditContext audit, CancellationToken cancellationToken)
     {
         RequireValid(grant);
-        ArgumentNullException.ThrowIfNull(audit);
+        RequireValid(audit);
         return WriteAsync(
             async (connection, ct) =>
             {
@@ -652,6 +652,15 @@ internal sealed class SqliteKeyServiceStore : IKeyServiceStore
         RequireValid(slot.Model);
         RequireValid(slot.User);
         RequireValid(slot.Measurement);
+    }
+
+    private static void RequireValid(AuditContext audit)
+    {
+        ArgumentNullException.ThrowIfNull(audit);
+        if (audit.Actor is null)
+        {
+            throw new ArgumentException("An audit context names its actor.", nameof(audit));
+        }
     }
 
     private static void RequireValid(SealedKey key)
