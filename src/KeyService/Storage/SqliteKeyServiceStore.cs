@@ -34,7 +34,11 @@ internal sealed class SqliteKeyServiceStore : IKeyServiceStore
 
     private readonly string _connectionString;
     private readonly SqliteAuditLog _audit;
+    private const int MaxReleaseBatch = 256;
+
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly System.Collections.Concurrent.ConcurrentQueue<PendingRelease> _releases = new();
+    private int _drainingReleases;
     private int _disposed;
 
     private SqliteKeyServiceStore(string connectionString, SqliteAuditLog audit)
@@ -358,34 +362,121 @@ internal sealed class SqliteKeyServiceStore : IKeyServiceStore
             cancellationToken);
     }
 
+    /// <summary>
+    /// Releases are group-committed: concurrent releases queue, and one writer checks and audits a whole batch in a
+    /// single transaction, so one fsync acknowledges many. A release checks state and appends its own entry, nothing
+    /// else, so a batch means exactly what the same releases one after another would; none is answered before its
+    /// batch commits, and if the commit fails every release in it fails.
+    /// </summary>
     public Task<StoreResult<ReleaseMaterial>> ReleaseAsync(GrantKey grant, AuditContext audit, CancellationToken cancellationToken)
     {
         RequireValid(grant);
         RequireValid(audit);
-        return WriteAsync(
-            async (connection, ct) =>
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var pending = new PendingRelease(grant, audit);
+        _releases.Enqueue(pending);
+        _ = DrainReleasesAsync();
+        return pending.Completion.Task.WaitAsync(cancellationToken);
+    }
+
+    private async Task DrainReleasesAsync()
+    {
+        if (Interlocked.CompareExchange(ref _drainingReleases, 1, 0) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            var batch = new List<PendingRelease>(MaxReleaseBatch);
+            while (!_releases.IsEmpty)
             {
-                if (await QueryGrantAsync(connection, grant, ct) is null)
+                batch.Clear();
+                while (batch.Count < MaxReleaseBatch && _releases.TryDequeue(out var next))
                 {
-                    return StoreResult<ReleaseMaterial>.Failure(KeyServiceErrors.NotGranted);
+                    batch.Add(next);
                 }
 
-                var modelKeys = await SqliteKeySlots.ModelKeys.ActiveAsync(connection, new SqliteKeySlots.Slot(grant.Model.Value), ct);
-                if (modelKeys.Count == 0)
-                {
-                    return StoreResult<ReleaseMaterial>.Failure(KeyServiceErrors.NoModelKey);
-                }
+                await CommitReleaseBatchAsync(batch);
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _drainingReleases, 0);
+            if (!_releases.IsEmpty)
+            {
+                _ = DrainReleasesAsync();
+            }
+        }
+    }
 
-                var requestKeys = await SqliteKeySlots.RequestKeys.ActiveAsync(connection, ToSlot(new RequestKeySlot(grant.User, grant.Model, grant.Measurement)), ct);
-                if (requestKeys.Count == 0)
-                {
-                    return StoreResult<ReleaseMaterial>.Failure(KeyServiceErrors.NoRequestKey);
-                }
+    private async Task CommitReleaseBatchAsync(List<PendingRelease> batch)
+    {
+        var results = new StoreResult<ReleaseMaterial>[batch.Count];
+        await _writeLock.WaitAsync(CancellationToken.None);
+        try
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            await using var connection = await OpenConnectionAsync(CancellationToken.None);
+            await using var transaction = connection.BeginTransaction(deferred: false);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                results[i] = await ReleaseInTransactionAsync(connection, batch[i].Grant, batch[i].Audit, CancellationToken.None);
+            }
 
-                await _audit.AppendAsync(connection, Entry(audit, AuditActions.Released, grant, modelKeys[^1].Version), ct);
-                return StoreResult<ReleaseMaterial>.Success(new ReleaseMaterial(modelKeys, requestKeys), changed: true);
-            },
-            cancellationToken);
+            await transaction.CommitAsync(CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            foreach (var pending in batch)
+            {
+                pending.Completion.TrySetException(e);
+            }
+
+            return;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+
+        for (var i = 0; i < batch.Count; i++)
+        {
+            batch[i].Completion.TrySetResult(results[i]);
+        }
+    }
+
+    private async Task<StoreResult<ReleaseMaterial>> ReleaseInTransactionAsync(SqliteConnection connection, GrantKey grant, AuditContext audit, CancellationToken ct)
+    {
+        if (await QueryGrantAsync(connection, grant, ct) is null)
+        {
+            return StoreResult<ReleaseMaterial>.Failure(KeyServiceErrors.NotGranted);
+        }
+
+        var modelKeys = await SqliteKeySlots.ModelKeys.ActiveAsync(connection, new SqliteKeySlots.Slot(grant.Model.Value), ct);
+        if (modelKeys.Count == 0)
+        {
+            return StoreResult<ReleaseMaterial>.Failure(KeyServiceErrors.NoModelKey);
+        }
+
+        var requestKeys = await SqliteKeySlots.RequestKeys.ActiveAsync(connection, ToSlot(new RequestKeySlot(grant.User, grant.Model, grant.Measurement)), ct);
+        if (requestKeys.Count == 0)
+        {
+            return StoreResult<ReleaseMaterial>.Failure(KeyServiceErrors.NoRequestKey);
+        }
+
+        await _audit.AppendAsync(connection, Entry(audit, AuditActions.Released, grant, modelKeys[^1].Version), ct);
+        return StoreResult<ReleaseMaterial>.Success(new ReleaseMaterial(modelKeys, requestKeys), changed: true);
+    }
+
+    /// <summary>A release waiting for its batch.</summary>
+    private sealed class PendingRelease(GrantKey grant, AuditContext audit)
+    {
+        public GrantKey Grant => grant;
+
+        public AuditContext Audit => audit;
+
+        public TaskCompletionSource<StoreResult<ReleaseMaterial>> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     public Task<StoreResult<GrantRecord>> RenewAsync(GrantKey grant, AuditContext audit, CancellationToken cancellationToken)
