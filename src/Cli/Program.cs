@@ -11,4 +11,5 @@ var root = new RootCommand("Sesemi: secure serverless model inference on sensiti
     EnclaveCommands.Create(),
     KeyServiceHostCommands.Create(),
 };
+Sesemi.Cli.KeyService.KeyServiceCommands.AddTo(root);
 return await root.Parse(args).InvokeAsync();

@@ -90,7 +90,8 @@ public static class KeyServiceProfiles
     {
         ArgumentNullException.ThrowIfNull(profile);
         var problems = new List<string>();
-        if (!Uri.TryCreate(profile.Url, UriKind.Absolute, out var url))
+        // On Unix "/path" parses as an absolute file: URI, hence the IsFile check.
+        if (!Uri.TryCreate(profile.Url, UriKind.Absolute, out var url) || url.IsFile || url.IsUnc)
         {
             problems.Add("url must be an absolute https URL");
         }

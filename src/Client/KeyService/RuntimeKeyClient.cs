@@ -23,12 +23,7 @@ public sealed class RuntimeKeyClient : IDisposable
     internal RuntimeKeyClient(KeyServiceConnection connection, X509Certificate2 attestedCertificate, bool ownsCertificate)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        ArgumentNullException.ThrowIfNull(attestedCertificate);
-        if (!attestedCertificate.HasPrivateKey)
-        {
-            throw new ArgumentException("The runtime's certificate must carry its private key (releases are sealed to it).", nameof(attestedCertificate));
-        }
-
+        RequirePrivateKey(attestedCertificate);
         _connection = connection;
         _certificate = attestedCertificate;
         _ownsCertificate = ownsCertificate;
@@ -63,8 +58,11 @@ public sealed class RuntimeKeyClient : IDisposable
     }
 
     /// <summary>Connects with an existing attested certificate (with its private key; not owned: dispose it after the client).</summary>
-    public static RuntimeKeyClient Create(KeyServiceProfile profile, X509Certificate2 attestedCertificate, TimeProvider time) =>
-        new(KeyServiceConnection.Open(profile, attestedCertificate, time), attestedCertificate, ownsCertificate: false);
+    public static RuntimeKeyClient Create(KeyServiceProfile profile, X509Certificate2 attestedCertificate, TimeProvider time)
+    {
+        RequirePrivateKey(attestedCertificate);
+        return new(KeyServiceConnection.Open(profile, attestedCertificate, time), attestedCertificate, ownsCertificate: false);
+    }
 
     /// <summary>
     /// POST /v1/releases: asks for the keys serving <paramref name="user"/> on <paramref name="model"/>, checks the
@@ -151,6 +149,15 @@ public sealed class RuntimeKeyClient : IDisposable
             {
                 CryptographicOperations.ZeroMemory(opened);
             }
+        }
+    }
+
+    private static void RequirePrivateKey(X509Certificate2 attestedCertificate)
+    {
+        ArgumentNullException.ThrowIfNull(attestedCertificate);
+        if (!attestedCertificate.HasPrivateKey)
+        {
+            throw new ArgumentException("The runtime's certificate must carry its private key (releases are sealed to it).", nameof(attestedCertificate));
         }
     }
 
