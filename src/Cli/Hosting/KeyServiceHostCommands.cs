@@ -67,9 +67,9 @@ internal static class KeyServiceHostCommands
                 options,
                 tee,
                 TimeProvider.System,
-                logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information),
+                logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft", LogLevel.Warning),
                 cancellationToken);
-            Console.WriteLine($"KeyService listening on {server.Url}");
+            Console.WriteLine($"KeyService listening on {server.Profile.Url}");
             Console.WriteLine($"  measurement  {server.Measurement}");
             Console.WriteLine($"  connection   {Path.GetFullPath(Path.Combine(options.DataDirectory, KeyServiceServer.ProfileFileName))}");
             Console.WriteLine($"  runtimes     {(options.AcceptSimulatedRuntimes ? "simulated TEE accepted (development)" : "hardware TEEs only (production)")}");
