@@ -26,7 +26,7 @@ public sealed class KeyServiceOptions
     /// <summary>Pins (hex SHA-256 of SubjectPublicKeyInfo) of the simulated TEE roots whose evidence is verified.</summary>
     public IReadOnlyList<string> SimulatedRootPins { get; set; } = [];
 
-    /// <summary>Most leases tracked at once; beyond it, expired ones are purged and then new releases wait for room.</summary>
+    /// <summary>Most leases tracked at once; when full, expired ones are purged, and if none has expired the release is refused (503) without being logged.</summary>
     public int MaxLeases { get; set; } = 100_000;
 
     /// <summary>Throws with every problem found, so a misconfigured service does not start.</summary>

@@ -4,11 +4,12 @@ using System.Text.Json.Serialization;
 namespace Sesemi.Contracts.KeyService;
 
 /// <summary>
-/// Source-generated JSON for the KeyService API: camelCase, strict on input (unknown fields, missing required
+/// Source-generated JSON for the KeyService API: camelCase and case-sensitive, strict on input (unknown fields, missing required
 /// constructor parameters, nulls in non-nullable fields and numbers in strings are all errors).
 /// </summary>
 [JsonSourceGenerationOptions(
     JsonSerializerDefaults.Web,
+    PropertyNameCaseInsensitive = false,
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     RespectNullableAnnotations = true,
     RespectRequiredConstructorParameters = true,

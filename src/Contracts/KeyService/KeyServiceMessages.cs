@@ -3,7 +3,7 @@ namespace Sesemi.Contracts.KeyService;
 // Requests. Every field is required unless nullable; unknown fields are refused (see KeyServiceJsonContext).
 
 /// <summary>POST /v1/principals — register the caller (idempotent).</summary>
-public sealed record RegisterPrincipalRequest(string? DisplayName);
+public sealed record RegisterPrincipalRequest(string? DisplayName = null);
 
 /// <summary>POST /v1/models — register a model named <paramref name="Name"/> under the caller.</summary>
 public sealed record RegisterModelRequest(string Name);

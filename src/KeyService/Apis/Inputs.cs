@@ -32,7 +32,7 @@ internal static class Inputs
 
     /// <summary>Decodes a base64 key of exactly 32 bytes into <paramref name="destination"/>.</summary>
     public static ApiError? Key(string value, Span<byte> destination) =>
-        value.Length <= 64 && Convert.TryFromBase64String(value, destination, out var written) && written == SymmetricKey.SizeInBytes ? null
+        value.Length <= 64 && !value.Any(char.IsWhiteSpace) && Convert.TryFromBase64String(value, destination, out var written) && written == SymmetricKey.SizeInBytes ? null
             : new ApiError(KeyServiceErrors.InvalidKey, "key must be the base64 encoding of exactly 32 bytes");
 
     public static ApiError? DisplayName(string? value) =>

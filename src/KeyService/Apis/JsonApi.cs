@@ -137,10 +137,18 @@ internal sealed class JsonApi(CallerAuthenticator authenticator, int maxBodyByte
         }
     }
 
-    private static bool IsJson(string? contentType) =>
-        contentType is not null
-        && (contentType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
-            || contentType.StartsWith("application/json;", StringComparison.OrdinalIgnoreCase));
+    /// <summary><c>application/json</c>, optionally with <c>charset=utf-8</c>; any other charset would be misread.</summary>
+    private static bool IsJson(string? contentType)
+    {
+        if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media)
+            || !media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        return media.Parameters.All(p => p.Name.Equals("charset", StringComparison.OrdinalIgnoreCase)
+            && p.Value.Equals("utf-8", StringComparison.OrdinalIgnoreCase));
+    }
 
     /// <summary>The serializer's reason, by category and JSON path, never echoing input values (bodies may carry keys).</summary>
     private static string Describe(JsonException e)

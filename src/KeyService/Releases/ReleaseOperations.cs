@@ -41,16 +41,17 @@ internal sealed class ReleaseOperations(
         var now = time.GetUtcNow();
         var expiresAt = now + options.LeaseDuration;
 
-        var stored = await store.ReleaseAsync(grant, new AuditContext(caller.Actor, now, "lease " + leaseId), cancellationToken);
+        // Reserve the lease first: a release refused for lack of room must not reach the audit log.
+        if (!leases.TryAdd(new Lease(leaseId, caller.KeyHash, grant, expiresAt), now))
+        {
+            return new ApiError(KeyServiceErrors.Unavailable, "too many active leases; retry shortly");
+        }
+
+        var stored = await ReleaseOrForgetLeaseAsync(grant, new AuditContext(caller.Actor, now, "lease " + leaseId), leaseId, cancellationToken);
         if (!stored.IsSuccess)
         {
             KeyServiceLog.ReleaseRefused(logger, model.Value, user.Value, caller.KeyHash, measurement.ToString(), stored.Error!);
             return StoreErrors.ToApiError(stored.Error!);
-        }
-
-        if (!leases.TryAdd(new Lease(leaseId, caller.KeyHash, grant, expiresAt), now))
-        {
-            return new ApiError(KeyServiceErrors.Unavailable, "too many active leases; retry shortly");
         }
 
         var sealedRelease = Seal(grant, stored.Value!, leaseId, expiresAt, caller.SubjectPublicKeyInfo);
@@ -97,6 +98,25 @@ internal sealed class ReleaseOperations(
 
         KeyServiceLog.LeaseRenewed(logger, lease.Id, caller.KeyHash, renewed.ExpiresAt);
         return ApiResult<LeaseInfo>.Ok(new LeaseInfo(lease.Id, renewed.ExpiresAt));
+    }
+
+    private async Task<StoreResult<ReleaseMaterial>> ReleaseOrForgetLeaseAsync(GrantKey grant, AuditContext audit, string leaseId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var stored = await store.ReleaseAsync(grant, audit, cancellationToken);
+            if (!stored.IsSuccess)
+            {
+                leases.Remove(leaseId);
+            }
+
+            return stored;
+        }
+        catch
+        {
+            leases.Remove(leaseId);
+            throw;
+        }
     }
 
     private ApiError Refuse(string leaseId, Caller caller, string code, string message)

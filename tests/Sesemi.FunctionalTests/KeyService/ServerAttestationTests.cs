@@ -1,0 +1,113 @@
+using System.Net;
+using Sesemi.Client.KeyService;
+using Sesemi.Contracts.KeyService;
+using Sesemi.KeyService;
+using Sesemi.KeyService.Attestation;
+using Sesemi.KeyService.Hosting;
+using Sesemi.Security.Attestation;
+using Sesemi.Security.RaTls;
+using Sesemi.TestUtilities;
+
+namespace Sesemi.FunctionalTests.KeyService;
+
+/// <summary>
+/// The KeyService's own attested certificate: clients verify it against the measurement in <c>connection.json</c>
+/// and refuse, before sending anything, a KeyService that shows another measurement or chains to another root.
+/// </summary>
+public sealed class ServerAttestationTests
+{
+    private static readonly KeyServiceJsonContext Json = KeyServiceJsonContext.Default;
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Info_ReturnsTheServersMeasurement_AndTheCertificateShowsIt()
+    {
+        await using var harness = await KeyServiceHarness.StartAsync();
+        var anonymous = harness.Client(certificate: null);
+
+        var info = (await anonymous.GetAsync(KeyServiceRoutes.Info, Token)).Read(Json.ServiceInfo, HttpStatusCode.OK);
+
+        Assert.Equal(new ServiceInfo("sesemi-keyservice", "v1", harness.Server.Measurement.ToString(), AcceptsSimulatedRuntimes: true, LeaseSeconds: 30), info);
+        Assert.True(anonymous.LastServerCheck is { IsValid: true }, anonymous.LastServerCheck?.ToString());
+        Assert.Equal(harness.Server.Measurement, anonymous.LastServerCheck!.Value!.Attestation!.Measurement);
+        var profile = KeyServiceProfiles.Load(Path.Combine(harness.DataDirectory, KeyServiceServer.ProfileFileName));
+        Assert.Equal((harness.Url, harness.Server.Measurement.ToString()), (new Uri(profile.Url), profile.Measurement));
+        Assert.Equal([harness.Tee.Platform.RootPin], profile.SimulatedRootPins);
+    }
+
+    [Fact]
+    public async Task ProductionAndDevelopmentServices_ShowDifferentMeasurements()
+    {
+        await using var development = await KeyServiceHarness.StartAsync();
+        await using var production = await KeyServiceHarness.StartAsync(o => o.AcceptSimulatedRuntimes = false);
+
+        var info = (await production.Client(certificate: null).GetAsync(KeyServiceRoutes.Info, Token)).Read(Json.ServiceInfo);
+
+        Assert.False(info.AcceptsSimulatedRuntimes);
+        Assert.Equal(production.Server.Measurement.ToString(), info.Measurement);
+        Assert.NotEqual(development.Server.Measurement.ToString(), info.Measurement);
+    }
+
+    [Fact]
+    public async Task Client_ExpectingAnotherMeasurement_RefusesTheServerBeforeSendingAnything()
+    {
+        await using var harness = await KeyServiceHarness.StartAsync();
+        var principal = harness.NewPrincipal();
+        var wrong = harness.Client(harness.CertificateOf(principal), harness.ServerValidator(SimulatedTee.Enclave("some-other-keyservice").Measurement));
+        var before = await harness.FingerprintAsync();
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => wrong.RegisterAsync(Token));
+
+        Assert.Equal(AttestationFailure.MeasurementNotAllowed, wrong.LastServerCheck?.Failure);
+        Assert.Equal("attestation.measurement_not_allowed", wrong.LastServerCheck!.Failure.Code());
+
+        // The registration never reached the service.
+        await harness.AssertUnchangedAsync(before);
+        (await harness.Client(principal).GetAsync(KeyServiceRoutes.Me, Token)).AssertError(HttpStatusCode.Forbidden, KeyServiceErrors.NotRegistered);
+    }
+
+    [Fact]
+    public async Task Sdk_WithAProfileOfAnotherMeasurement_FailsWithTheAttestationCode_AndSendsNothing()
+    {
+        await using var harness = await KeyServiceHarness.StartAsync();
+        var principal = harness.NewPrincipal();
+
+        // What a client configured for the production build of this KeyService expects.
+        var productionOptions = new KeyServiceOptions { AcceptSimulatedRuntimes = false, LeaseDuration = KeyServiceHarness.DefaultLease };
+        var productionMeasurement = KeyServiceTee.Simulated(harness.Tee.Platform, productionOptions, harness.Time).Measurement.ToString();
+        var before = await harness.FingerprintAsync();
+        using var client = KeyServiceClient.Create(harness.Server.Profile with { Measurement = productionMeasurement }, principal, harness.Time);
+
+        var refused = await Assert.ThrowsAsync<KeyServiceException>(() => client.RegisterAsync("alice", Token));
+
+        Assert.Equal("attestation.measurement_not_allowed", refused.Code);
+        Assert.Null(refused.Status);
+        await harness.AssertUnchangedAsync(before);
+    }
+
+    [Fact]
+    public async Task Client_PinningAnotherSimulatedRoot_RefusesTheServer()
+    {
+        await using var harness = await KeyServiceHarness.StartAsync();
+        using var otherPlatform = new SimulatedTee(harness.Time);
+        var validator = new TlsPeerValidator(otherPlatform.RaTlsVerifier(), AttestationPolicy.SimulationFor(harness.Server.Measurement), TlsPeerKinds.Attested);
+        var client = harness.Client(harness.CertificateOf(harness.NewPrincipal()), validator);
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync(KeyServiceRoutes.Info, Token));
+
+        Assert.Equal(AttestationFailure.UntrustedRoot, client.LastServerCheck?.Failure);
+    }
+
+    [Fact]
+    public async Task Client_UnderTheProductionPolicy_RefusesASimulatedServer()
+    {
+        await using var harness = await KeyServiceHarness.StartAsync();
+        var validator = new TlsPeerValidator(harness.Tee.RaTlsVerifier(), AttestationPolicy.ForMeasurements(harness.Server.Measurement), TlsPeerKinds.Attested);
+        var client = harness.Client(certificate: null, validator);
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync(KeyServiceRoutes.Health, Token));
+
+        Assert.Equal(AttestationFailure.SimulationNotAllowed, client.LastServerCheck?.Failure);
+    }
+}
