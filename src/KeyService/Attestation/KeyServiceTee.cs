@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
 using Sesemi.Security.Attestation;
@@ -12,7 +13,7 @@ namespace Sesemi.KeyService.Attestation;
 public sealed record KeyServiceTee(IEvidenceProvider Provider, Measurement Measurement, IReadOnlyList<IEvidenceVerifier> RuntimeVerifiers)
 {
     /// <summary>
-    /// The simulated TEE: the KeyService's measurement is that of its own assembly's bytes and its security settings
+    /// The simulated TEE: the KeyService's measurement is that of its assemblies' bytes (see <see cref="MeasuredCode"/>) and its security settings
     /// (whether simulated runtimes are accepted, the lease, the simulated roots), so clients can tell a development
     /// KeyService from a production one. Runtime evidence is verified against the platform's root and any extra pins.
     /// </summary>
@@ -20,10 +21,33 @@ public sealed record KeyServiceTee(IEvidenceProvider Provider, Measurement Measu
     {
         ArgumentNullException.ThrowIfNull(platform);
         ArgumentNullException.ThrowIfNull(options);
-        var code = File.ReadAllBytes(typeof(KeyServiceTee).Assembly.Location);
-        var enclave = new SimulatedEnclave(SimulatedEnclave.Measure(code, MeasuredConfiguration(options)), SimulatedEnclave.DefaultSigner);
+        var enclave = new SimulatedEnclave(SimulatedEnclave.Measure(MeasuredCode(), MeasuredConfiguration(options)), SimulatedEnclave.DefaultSigner);
         var pins = options.SimulatedRootPins.Append(platform.RootPin).Distinct(StringComparer.Ordinal).ToArray();
         return new KeyServiceTee(new SimulatedEvidenceProvider(platform, enclave, time), enclave.Measurement, [new SimulatedEvidenceVerifier(pins)]);
+    }
+
+    /// <summary>
+    /// The code a simulated KeyService measures: the bytes of each Sesemi assembly it runs (this one, Security,
+    /// Contracts, Hosting), each as name length i64 BE ‖ name ‖ length i64 BE ‖ bytes, in a fixed order.
+    /// </summary>
+    internal static byte[] MeasuredCode()
+    {
+        Type[] parts = [typeof(KeyServiceTee), typeof(Measurement), typeof(Contracts.KeyService.KeyServiceRoutes), typeof(Sesemi.Hosting.Files.OwnerOnlyFile)];
+        using var buffer = new MemoryStream();
+        foreach (var assembly in parts.Select(t => t.Assembly))
+        {
+            var name = Encoding.UTF8.GetBytes(assembly.GetName().Name!);
+            var bytes = File.ReadAllBytes(assembly.Location);
+            Span<byte> length = stackalloc byte[8];
+            BinaryPrimitives.WriteInt64BigEndian(length, name.Length);
+            buffer.Write(length);
+            buffer.Write(name);
+            BinaryPrimitives.WriteInt64BigEndian(length, bytes.LongLength);
+            buffer.Write(length);
+            buffer.Write(bytes);
+        }
+
+        return buffer.ToArray();
     }
 
     /// <summary>The settings that change what the KeyService will do with keys, in a canonical form.</summary>
