@@ -34,11 +34,11 @@ public sealed record KeyServiceTee(IEvidenceProvider Provider, Measurement Measu
     {
         Type[] parts = [typeof(KeyServiceTee), typeof(Measurement), typeof(Contracts.KeyService.KeyServiceRoutes), typeof(Sesemi.Hosting.Files.OwnerOnlyFile)];
         using var buffer = new MemoryStream();
+        Span<byte> length = stackalloc byte[8];
         foreach (var assembly in parts.Select(t => t.Assembly))
         {
             var name = Encoding.UTF8.GetBytes(assembly.GetName().Name!);
             var bytes = File.ReadAllBytes(assembly.Location);
-            Span<byte> length = stackalloc byte[8];
             BinaryPrimitives.WriteInt64BigEndian(length, name.Length);
             buffer.Write(length);
             buffer.Write(name);
