@@ -29,6 +29,9 @@ public sealed class KeyServiceOptions
     /// <summary>Most leases tracked at once; when full, expired ones are purged, and if none has expired the release is refused (503) without being logged.</summary>
     public int MaxLeases { get; set; } = 100_000;
 
+    /// <summary>Most client connections served at once (each is a TLS session); more wait in the listen backlog.</summary>
+    public int MaxConnections { get; set; } = 1024;
+
     /// <summary>Throws with every problem found, so a misconfigured service does not start.</summary>
     public void Validate()
     {
@@ -56,6 +59,11 @@ public sealed class KeyServiceOptions
         if (LeaseDuration < TimeSpan.FromSeconds(1) || LeaseDuration > TimeSpan.FromHours(24))
         {
             problems.Add("the lease must be between 1 second and 24 hours");
+        }
+
+        if (MaxConnections is < 1 or > 1_000_000)
+        {
+            problems.Add("the connection limit must be between 1 and 1000000");
         }
 
         if (MaxLeases < 1)

@@ -65,8 +65,10 @@ internal sealed class KeyServiceConnection : IDisposable
             AutomaticDecompression = DecompressionMethods.None,
             SslOptions = new SslClientAuthenticationOptions
             {
-                ClientCertificates = [clientCertificate],
-                LocalCertificateSelectionCallback = (_, _, _, _, _) => clientCertificate,
+                // Present the certificate only once the server's own attested certificate has verified: the first
+                // call comes before the server's certificate is known (remote is null) and must not commit to ours.
+                LocalCertificateSelectionCallback = (_, _, _, remote, _) =>
+                    remote is X509Certificate2 server && validator.Validate(server).IsValid ? clientCertificate : null!,
                 EnabledSslProtocols = SslProtocols.Tls13 | SslProtocols.Tls12,
                 CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
                 RemoteCertificateValidationCallback = (sender, certificate, chain, errors) =>

@@ -24,6 +24,7 @@ public static class KeyServiceErrors
 
     // Who is calling.
     public const string CertificateRequired = "auth.certificate_required";
+    public const string UnsupportedKey = "auth.unsupported_key";
     public const string PrincipalRequired = "auth.principal_required";
     public const string RuntimeRequired = "auth.runtime_required";
     public const string NotRegistered = "principal.not_registered";
@@ -45,8 +46,10 @@ public static class KeyServiceErrors
     public const string LeaseNotFound = "lease.not_found";
     public const string LeaseExpired = "lease.expired";
     public const string LeaseNotHolder = "lease.not_holder";
+    public const string LeaseKeysChanged = "lease.keys_changed";
 
     // The service.
     public const string Unavailable = "service.unavailable";
     public const string Internal = "service.internal";
+    public const string Integrity = "service.integrity";
 }

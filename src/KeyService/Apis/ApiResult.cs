@@ -40,12 +40,12 @@ internal static class ApiErrors
         KeyServiceErrors.CertificateRequired => StatusCodes.Status401Unauthorized,
         KeyServiceErrors.PrincipalRequired or KeyServiceErrors.RuntimeRequired or KeyServiceErrors.NotRegistered
             or KeyServiceErrors.NotOwner or KeyServiceErrors.NotGranted or KeyServiceErrors.NoRequestKey
-            or KeyServiceErrors.LeaseNotHolder => StatusCodes.Status403Forbidden,
+            or KeyServiceErrors.LeaseNotHolder or KeyServiceErrors.UnsupportedKey => StatusCodes.Status403Forbidden,
         KeyServiceErrors.VersionConflict or KeyServiceErrors.KeyReused or KeyServiceErrors.RetireLatest
-            or KeyServiceErrors.NoModelKey => StatusCodes.Status409Conflict,
+            or KeyServiceErrors.NoModelKey or KeyServiceErrors.LeaseKeysChanged => StatusCodes.Status409Conflict,
         KeyServiceErrors.LeaseExpired => StatusCodes.Status410Gone,
         KeyServiceErrors.Unavailable => StatusCodes.Status503ServiceUnavailable,
-        KeyServiceErrors.Internal => StatusCodes.Status500InternalServerError,
+        KeyServiceErrors.Internal or KeyServiceErrors.Integrity => StatusCodes.Status500InternalServerError,
         _ when code.StartsWith("attestation.", StringComparison.Ordinal) => StatusCodes.Status403Forbidden,
         _ => StatusCodes.Status400BadRequest,
     };

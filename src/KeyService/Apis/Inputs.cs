@@ -36,7 +36,7 @@ internal static class Inputs
             : new ApiError(KeyServiceErrors.InvalidKey, "key must be the base64 encoding of exactly 32 bytes");
 
     public static ApiError? DisplayName(string? value) =>
-        value is null || (value.Length is > 0 and <= MaxDisplayNameLength && !value.Any(char.IsControl) && value.Trim().Length == value.Length) ? null
+        value is null || (value.Length is > 0 and <= MaxDisplayNameLength && !value.Any(c => char.IsControl(c) || char.GetUnicodeCategory(c) is System.Globalization.UnicodeCategory.Format or System.Globalization.UnicodeCategory.LineSeparator or System.Globalization.UnicodeCategory.ParagraphSeparator) && value.Trim().Length == value.Length) ? null
             : new ApiError(KeyServiceErrors.InvalidDisplayName, $"displayName must be 1-{MaxDisplayNameLength} printable characters without surrounding spaces");
 
     public static ApiError? LeaseId(string value) =>

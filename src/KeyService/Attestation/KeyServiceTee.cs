@@ -13,6 +13,12 @@ namespace Sesemi.KeyService.Attestation;
 public sealed record KeyServiceTee(IEvidenceProvider Provider, Measurement Measurement, IReadOnlyList<IEvidenceVerifier> RuntimeVerifiers)
 {
     /// <summary>
+    /// The simulated roots the KeyService's own evidence chains to, published in <c>connection.json</c> for clients;
+    /// roots accepted only for runtimes are not among them. Empty on hardware TEEs (their roots ship with Sesemi).
+    /// </summary>
+    public IReadOnlyList<string> ServerRootPins { get; init; } = [];
+
+    /// <summary>
     /// The simulated TEE: the KeyService's measurement is that of its assemblies' bytes (see <see cref="MeasuredCode"/>) and its security settings
     /// (whether simulated runtimes are accepted, the lease, the simulated roots), so clients can tell a development
     /// KeyService from a production one. Runtime evidence is verified against the platform's root and any extra pins.
@@ -23,7 +29,10 @@ public sealed record KeyServiceTee(IEvidenceProvider Provider, Measurement Measu
         ArgumentNullException.ThrowIfNull(options);
         var enclave = new SimulatedEnclave(SimulatedEnclave.Measure(MeasuredCode(), MeasuredConfiguration(options)), SimulatedEnclave.DefaultSigner);
         var pins = options.SimulatedRootPins.Append(platform.RootPin).Distinct(StringComparer.Ordinal).ToArray();
-        return new KeyServiceTee(new SimulatedEvidenceProvider(platform, enclave, time), enclave.Measurement, [new SimulatedEvidenceVerifier(pins)]);
+        return new KeyServiceTee(new SimulatedEvidenceProvider(platform, enclave, time), enclave.Measurement, [new SimulatedEvidenceVerifier(pins)])
+        {
+            ServerRootPins = [platform.RootPin],
+        };
     }
 
     /// <summary>

@@ -72,10 +72,11 @@ public sealed class KeyServiceServer : IAsyncDisposable
         var sealedStorage = tee.Provider.Kind == TeeKind.Simulated
             ? new SimulatedSealedStorage(Path.Combine(data, SimulatedSealedStorage.FileName))
             : throw new NotSupportedException($"Sealing on {tee.Provider.Kind} is not available yet; run the KeyService on the simulated TEE.");
-        using var storageKey = sealedStorage.UnsealOrCreateStorageKey();
+        var databasePath = Path.Combine(data, DatabaseFileName);
+        using var storageKey = File.Exists(databasePath) ? sealedStorage.Unseal() : sealedStorage.UnsealOrCreateStorageKey();
         var vaultKey = storageKey.Derive("keyservice/key-vault", []);
         using var auditKey = storageKey.Derive("keyservice/audit-head", []);
-        var store = SqliteKeyServiceStore.Open(Path.Combine(data, DatabaseFileName), auditKey, time);
+        var store = SqliteKeyServiceStore.Open(databasePath, auditKey, time);
         try
         {
             var certificate = await RaTlsCertificate.CreateAsync(tee.Provider, "keyservice", time, cancellationToken: cancellationToken);
@@ -88,6 +89,7 @@ public sealed class KeyServiceServer : IAsyncDisposable
                 kestrel.AddServerHeader = false;
                 kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
                 kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
+                kestrel.Limits.MaxConcurrentConnections = options.MaxConnections;
                 kestrel.Listen(IPAddress.Parse(options.ListenAddress), options.Port, listen =>
                 {
                     listen.Protocols = HttpProtocols.Http1AndHttp2;
@@ -106,13 +108,13 @@ public sealed class KeyServiceServer : IAsyncDisposable
             builder.Services.AddKeyService(options, tee, store, vaultKey);
 
             var app = builder.Build();
-            app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = HandleExceptionAsync });
+            app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = HandleExceptionAsync, SuppressDiagnosticsCallback = static _ => true });
             app.UseStatusCodePages(context => WriteStatusErrorAsync(context.HttpContext));
             app.MapKeyService();
             await app.StartAsync(cancellationToken);
 
             var url = PublicUrl(app, options);
-            var profile = new KeyServiceProfile(url, tee.Measurement.ToString(), SimulatedPins(tee));
+            var profile = new KeyServiceProfile(url, tee.Measurement.ToString(), [.. tee.ServerRootPins]);
             WriteProfile(Path.Combine(data, ProfileFileName), profile);
             var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sesemi.KeyService");
             KeyServiceLog.Started(logger, url, tee.Measurement.ToString(), options.AcceptSimulatedRuntimes ? "accepted" : "refused");
@@ -135,9 +137,9 @@ public sealed class KeyServiceServer : IAsyncDisposable
             throw new FileNotFoundException($"No KeyService store in '{data}'.", database);
         }
 
-        using var storageKey = new SimulatedSealedStorage(Path.Combine(data, SimulatedSealedStorage.FileName)).UnsealOrCreateStorageKey();
+        using var storageKey = new SimulatedSealedStorage(Path.Combine(data, SimulatedSealedStorage.FileName)).Unseal();
         using var auditKey = storageKey.Derive("keyservice/audit-head", []);
-        await using var store = SqliteKeyServiceStore.Open(database, auditKey, TimeProvider.System);
+        await using var store = SqliteKeyServiceStore.OpenForVerification(database, auditKey);
         return await store.VerifyAuditAsync(cancellationToken);
     }
 
@@ -156,10 +158,20 @@ public sealed class KeyServiceServer : IAsyncDisposable
     private static async Task HandleExceptionAsync(HttpContext http)
     {
         var exception = http.Features.Get<IExceptionHandlerFeature>()?.Error;
-        var code = exception is SqliteException or TimeoutException ? KeyServiceErrors.Unavailable : KeyServiceErrors.Internal;
+        var code = exception switch
+        {
+            StoreIntegrityException or InvalidDataException => KeyServiceErrors.Integrity,
+            SqliteException or TimeoutException => KeyServiceErrors.Unavailable,
+            _ => KeyServiceErrors.Internal,
+        };
         var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Sesemi.KeyService");
         KeyServiceLog.RequestFailed(logger, exception?.GetType().Name ?? "unknown", code);
-        var message = code == KeyServiceErrors.Unavailable ? "the store is unavailable; nothing was changed, retry later" : "an internal error occurred; nothing was changed";
+        var message = code switch
+        {
+            KeyServiceErrors.Unavailable => "the store is unavailable; nothing was changed, retry later",
+            KeyServiceErrors.Integrity => "the store failed an integrity check; nothing was released",
+            _ => "an internal error occurred; nothing was changed",
+        };
         await JsonApi.WriteErrorAsync(http, new ApiError(code, message), http.RequestAborted);
     }
 
@@ -179,9 +191,6 @@ public sealed class KeyServiceServer : IAsyncDisposable
         var host = address.Equals(IPAddress.Any) ? "127.0.0.1" : address.Equals(IPAddress.IPv6Any) ? "[::1]" : address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
         return $"https://{host}:{port}";
     }
-
-    private static string[] SimulatedPins(KeyServiceTee tee) =>
-        tee.Provider is Security.Attestation.Simulated.SimulatedEvidenceProvider ? [.. tee.RuntimeVerifiers.OfType<Security.Attestation.Simulated.SimulatedEvidenceVerifier>().SelectMany(v => v.PinnedRoots)] : [];
 
     private static void WriteProfile(string path, KeyServiceProfile profile)
     {

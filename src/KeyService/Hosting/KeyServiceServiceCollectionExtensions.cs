@@ -30,7 +30,7 @@ internal static class KeyServiceServiceCollectionExtensions
         {
             var verifier = new EvidenceVerifier(tee.RuntimeVerifiers, sp.GetRequiredService<TimeProvider>());
             var runtimePolicy = new AttestationPolicy { AnyMeasurement = true, AllowSimulation = options.AcceptSimulatedRuntimes };
-            return new CallerAuthenticator(new TlsPeerValidator(new RaTlsVerifier(verifier), runtimePolicy, TlsPeerKinds.Any));
+            return new CallerAuthenticator(new TlsPeerValidator(new RaTlsVerifier(verifier), runtimePolicy, TlsPeerKinds.Any), sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<CallerAuthenticator>>());
         });
         services.AddSingleton(sp => new JsonApi(sp.GetRequiredService<CallerAuthenticator>(), options.MaxRequestBodyBytes));
         services.AddSingleton(new ServiceInfo("sesemi-keyservice", KeyServiceRoutes.ApiVersion, tee.Measurement.ToString(), options.AcceptSimulatedRuntimes, (int)options.LeaseDuration.TotalSeconds));

@@ -1,8 +1,10 @@
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using Sesemi.Contracts.KeyService;
 using Sesemi.KeyService.Apis;
+using Sesemi.KeyService.Logging;
 using Sesemi.Security.Attestation;
 using Sesemi.Security.RaTls;
 
@@ -12,7 +14,7 @@ namespace Sesemi.KeyService.Peers;
 /// Turns the client certificate of a connection into a <see cref="Caller"/>, once per connection: TLS accepts any
 /// certificate so that refusals reach the client as error codes instead of failed handshakes, and this check decides.
 /// </summary>
-internal sealed class CallerAuthenticator(TlsPeerValidator validator)
+internal sealed class CallerAuthenticator(TlsPeerValidator validator, ILogger<CallerAuthenticator> logger)
 {
     private static readonly object CacheKey = new();
 
@@ -25,6 +27,11 @@ internal sealed class CallerAuthenticator(TlsPeerValidator validator)
         }
 
         var result = Validate(context.Connection.ClientCertificate);
+        if (result.Caller is null && result.Error.Code != KeyServiceErrors.CertificateRequired)
+        {
+            KeyServiceLog.CallerRefused(logger, context.Connection.RemoteIpAddress?.ToString(), result.Error.Code);
+        }
+
         if (items is not null)
         {
             items[CacheKey] = result;
@@ -47,9 +54,19 @@ internal sealed class CallerAuthenticator(TlsPeerValidator validator)
         }
 
         var spki = certificate.PublicKey.ExportSubjectPublicKeyInfo();
-        return peer.Value!.Attestation is { } attestation
-            ? Caller.ForRuntime(attestation, spki)
-            : Caller.ForPrincipal(peer.Value.Principal!.Value, spki);
+        if (peer.Value!.Attestation is { } attestation)
+        {
+            // Releases are sealed to this key with ECDH P-256: any other key could not receive them.
+            using var key = certificate.GetECDsaPublicKey();
+            if (key is null || key.KeySize != 256 || key.ExportParameters(false).Curve.Oid?.Value != "1.2.840.10045.3.1.7")
+            {
+                return new ApiError(KeyServiceErrors.UnsupportedKey, "a runtime's attested certificate must carry a named ECDSA P-256 key");
+            }
+
+            return Caller.ForRuntime(attestation, spki);
+        }
+
+        return Caller.ForPrincipal(peer.Value.Principal!.Value, spki);
     }
 }
 

@@ -3,8 +3,14 @@ using Sesemi.KeyService.Storage;
 
 namespace Sesemi.KeyService.Releases;
 
-/// <summary>A lease on released keys: which runtime instance (by attested key) holds it, for which grant, until when.</summary>
-internal sealed record Lease(string Id, string HolderKeyHash, GrantKey Grant, DateTimeOffset ExpiresAt);
+/// <summary>
+/// A lease on released keys: which runtime instance (by attested key) holds it, for which grant, until when, and which
+/// key versions it carried (a renewal after a rotation or retirement is refused, so the runtime fetches the new set).
+/// </summary>
+internal sealed record Lease(string Id, string HolderKeyHash, GrantKey Grant, DateTimeOffset ExpiresAt)
+{
+    public string KeySet { get; init; } = string.Empty;
+}
 
 /// <summary>
 /// Leases in memory. They live seconds, so a restart losing them only makes runtimes ask again: renewal of an unknown

@@ -54,7 +54,20 @@ internal sealed class ReleaseOperations(
             return StoreErrors.ToApiError(stored.Error!);
         }
 
-        var sealedRelease = Seal(grant, stored.Value!, leaseId, expiresAt, caller.SubjectPublicKeyInfo);
+        var material = stored.Value!;
+        var reserved = new Lease(leaseId, caller.KeyHash, grant, expiresAt);
+        byte[] sealedRelease;
+        try
+        {
+            sealedRelease = Seal(grant, material, leaseId, expiresAt, caller.SubjectPublicKeyInfo);
+        }
+        catch
+        {
+            leases.Remove(leaseId);
+            throw;
+        }
+
+        leases.TryRenew(reserved, reserved with { KeySet = KeySetOf(material) });
         KeyServiceLog.Released(logger, model.Value, user.Value, caller.KeyHash, measurement.ToString(), leaseId, expiresAt);
         return ApiResult<KeyRelease>.Ok(new KeyRelease(leaseId, user.Value, model.Value, measurement.ToString(), expiresAt, Convert.ToBase64String(sealedRelease)));
     }
@@ -83,17 +96,34 @@ internal sealed class ReleaseOperations(
             return Refuse(request.LeaseId, caller, KeyServiceErrors.LeaseExpired, "the lease has expired; request the keys again");
         }
 
-        var stored = await store.RenewAsync(lease.Grant, new AuditContext(caller.Actor, now, "lease " + lease.Id), cancellationToken);
-        if (!stored.IsSuccess)
+        if (await CurrentKeySetAsync(lease.Grant, cancellationToken) != lease.KeySet)
         {
             leases.Remove(lease.Id);
-            return Refuse(request.LeaseId, caller, stored.Error!, StoreErrors.ToApiError(stored.Error!).Message);
+            return Refuse(request.LeaseId, caller, KeyServiceErrors.LeaseKeysChanged, "the keys were rotated or retired since this release; request the keys again");
         }
 
+        // Extend first, audit second: a renewal that loses a race with another renewal or a removal is not logged.
         var renewed = lease with { ExpiresAt = now + options.LeaseDuration };
         if (!leases.TryRenew(lease, renewed))
         {
             return Refuse(request.LeaseId, caller, KeyServiceErrors.LeaseNotFound, "the lease changed while renewing; request the keys again");
+        }
+
+        StoreResult<GrantRecord> stored;
+        try
+        {
+            stored = await store.RenewAsync(lease.Grant, new AuditContext(caller.Actor, now, "lease " + lease.Id), cancellationToken);
+        }
+        catch
+        {
+            leases.Remove(lease.Id);
+            throw;
+        }
+
+        if (!stored.IsSuccess)
+        {
+            leases.Remove(lease.Id);
+            return Refuse(request.LeaseId, caller, stored.Error!, StoreErrors.ToApiError(stored.Error!).Message);
         }
 
         KeyServiceLog.LeaseRenewed(logger, lease.Id, caller.KeyHash, renewed.ExpiresAt);
@@ -117,6 +147,26 @@ internal sealed class ReleaseOperations(
             leases.Remove(leaseId);
             throw;
         }
+    }
+
+    /// <summary>The versions and key ids a release carries, as one comparable string.</summary>
+    private static string KeySetOf(ReleaseMaterial material) =>
+        KeySetOf(Newest(material.ModelKeys).Select(k => (k.Version, k.KeyId)), Newest(material.RequestKeys).Select(k => (k.Version, k.KeyId)));
+
+    private static string KeySetOf(IEnumerable<(int Version, string KeyId)> modelKeys, IEnumerable<(int Version, string KeyId)> requestKeys) =>
+        "model:" + string.Join(',', modelKeys.Select(k => $"{k.Version}={k.KeyId}")) + ";request:" + string.Join(',', requestKeys.Select(k => $"{k.Version}={k.KeyId}"));
+
+    /// <summary>What a release for <paramref name="grant"/> would carry now, from the key metadata.</summary>
+    private async Task<string> CurrentKeySetAsync(GrantKey grant, CancellationToken cancellationToken)
+    {
+        var modelKeys = (await store.ListModelKeysAsync(grant.Model, cancellationToken))
+            .Where(k => k.RetiredAt is null).OrderByDescending(k => k.Version).Take(KeyReleasePayload.MaxVersions).OrderBy(k => k.Version)
+            .Select(k => (k.Version, k.KeyId));
+        var requestKeys = (await store.ListRequestKeysAsync(grant.User, cancellationToken))
+            .Where(k => k.Slot.Model == grant.Model && k.Slot.Measurement == grant.Measurement && k.Key.RetiredAt is null)
+            .OrderByDescending(k => k.Key.Version).Take(KeyReleasePayload.MaxVersions).OrderBy(k => k.Key.Version)
+            .Select(k => (k.Key.Version, k.Key.KeyId));
+        return KeySetOf(modelKeys, requestKeys);
     }
 
     private ApiError Refuse(string leaseId, Caller caller, string code, string message)

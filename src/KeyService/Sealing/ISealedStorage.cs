@@ -11,4 +11,7 @@ internal interface ISealedStorage
 {
     /// <summary>Unseals the storage key, creating and sealing a new one on first start.</summary>
     SymmetricKey UnsealOrCreateStorageKey();
+
+    /// <summary>Unseals the existing storage key; throws when there is none (a store without its key is unreadable, never re-keyed).</summary>
+    SymmetricKey Unseal();
 }

@@ -39,6 +39,16 @@ internal sealed class SimulatedSealedStorage(string path) : ISealedStorage
             }
         }
 
+        return Unseal();
+    }
+
+    public SymmetricKey Unseal()
+    {
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"The storage key '{path}' is missing; without it the store cannot be read. Restore the file (a new key would not open the stored keys).", path);
+        }
+
         var lines = OwnerOnlyFile.ReadAllText(path).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var encoded = lines.Where(l => !l.StartsWith('#')).ToArray();
         var key = new byte[SymmetricKey.SizeInBytes];

@@ -7,7 +7,10 @@ namespace Sesemi.KeyService.Storage;
 /// The SQLite schema of <see cref="SqliteKeyServiceStore"/>: its tables, the per-connection settings every connection
 /// runs with, and the schema version kept in <c>meta</c>. Times are unix milliseconds; ids are their canonical text.
 /// The audit table is append-only: triggers refuse updates and deletes, so only someone editing the file by hand
-/// (whom the hash chain and its authenticated head catch) can rewrite history.
+/// (whom the hash chain and its authenticated head catch) can rewrite history. Every access-control row carries a
+/// <c>mac</c> over its other columns (see <see cref="SqliteRowIntegrity"/>), and a grant the audit sequence number of
+/// the <c>grant.add</c> entry that made it (<c>grant_seq</c>), so a revoked grant brought back is caught against the
+/// later <c>grant.revoke</c> entry (found through <c>audit_by_subject</c>).
 /// </summary>
 internal static class SqliteSchema
 {
@@ -34,7 +37,8 @@ internal static class SqliteSchema
         CREATE TABLE principals (
             id TEXT PRIMARY KEY NOT NULL,
             display_name TEXT,
-            registered_at INTEGER NOT NULL
+            registered_at INTEGER NOT NULL,
+            mac BLOB NOT NULL
         ) STRICT;
 
         CREATE TABLE models (
@@ -42,6 +46,7 @@ internal static class SqliteSchema
             owner TEXT NOT NULL REFERENCES principals (id),
             name TEXT NOT NULL,
             created_at INTEGER NOT NULL,
+            mac BLOB NOT NULL,
             UNIQUE (owner, name),
             CHECK (id = owner || '/' || name)
         ) STRICT;
@@ -53,6 +58,7 @@ internal static class SqliteSchema
             sealed BLOB NOT NULL,
             created_at INTEGER NOT NULL,
             retired_at INTEGER,
+            mac BLOB NOT NULL,
             PRIMARY KEY (model_id, version),
             UNIQUE (model_id, key_id)
         ) STRICT;
@@ -66,6 +72,7 @@ internal static class SqliteSchema
             sealed BLOB NOT NULL,
             created_at INTEGER NOT NULL,
             retired_at INTEGER,
+            mac BLOB NOT NULL,
             PRIMARY KEY (user_id, model_id, measurement, version),
             UNIQUE (user_id, model_id, measurement, key_id)
         ) STRICT;
@@ -76,6 +83,8 @@ internal static class SqliteSchema
             user_id TEXT NOT NULL REFERENCES principals (id),
             measurement TEXT NOT NULL,
             granted_at INTEGER NOT NULL,
+            grant_seq INTEGER NOT NULL CHECK (grant_seq >= 1),
+            mac BLOB NOT NULL,
             PRIMARY KEY (model_id, user_id, measurement)
         ) STRICT;
         CREATE INDEX grants_by_user ON grants (user_id);
@@ -94,6 +103,7 @@ internal static class SqliteSchema
             hash BLOB NOT NULL
         ) STRICT;
         CREATE INDEX audit_by_model ON audit (model_id, seq);
+        CREATE INDEX audit_by_subject ON audit (model_id, action, user_id, measurement, version);
 
         CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
         BEGIN
@@ -115,9 +125,11 @@ internal static class SqliteSchema
     /// <summary>
     /// Switches the database to WAL, then creates the schema when the file is new or checks its version when it is
     /// not: a newer schema than <see cref="CurrentVersion"/> is refused. <paramref name="initializeAuditHead"/> writes
-    /// the audit log's empty authenticated head in the same transaction as the tables.
+    /// the audit log's empty authenticated head in the same transaction as the tables. With <paramref name="create"/>
+    /// false a file without the schema is refused instead of initialized.
     /// </summary>
-    public static void CreateOrCheck(SqliteConnection connection, string path, DateTimeOffset now, Action<SqliteConnection> initializeAuditHead)
+    public static void CreateOrCheck(
+        SqliteConnection connection, string path, DateTimeOffset now, Action<SqliteConnection> initializeAuditHead, bool create = true)
     {
         using (var journal = connection.CreateCommand())
         {
@@ -139,10 +151,15 @@ internal static class SqliteSchema
 
         if (exists == 0)
         {
-            using (var create = connection.CreateCommand())
+            if (!create)
             {
-                create.CommandText = CreateTables;
-                create.ExecuteNonQuery();
+                throw new InvalidOperationException($"'{path}' is not a Sesemi KeyService database (it has no schema).");
+            }
+
+            using (var tables = connection.CreateCommand())
+            {
+                tables.CommandText = CreateTables;
+                tables.ExecuteNonQuery();
             }
 
             InsertMetaValue(connection, SchemaVersionKey, CurrentVersion);

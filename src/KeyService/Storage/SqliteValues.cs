@@ -21,6 +21,9 @@ internal static class SqliteValues
     public static string? GetStringOrNull(this SqliteDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 
+    public static byte[]? GetBlobOrNull(this SqliteDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<byte[]>(ordinal);
+
     /// <summary>A command on <paramref name="connection"/> (in its current transaction, if any) with its parameters bound.</summary>
     public static SqliteCommand Command(this SqliteConnection connection, string sql, params ReadOnlySpan<(string Name, object? Value)> parameters)
     {

@@ -29,6 +29,11 @@ public sealed class KeyReleasePayload : IDisposable
             throw new ArgumentException($"A release carries 1–{MaxVersions} versions of each key.");
         }
 
+        if (!HasDistinctPositiveVersions(modelKeys) || !HasDistinctPositiveVersions(requestKeys) || expiresAt.ToUnixTimeMilliseconds() < 0)
+        {
+            throw new ArgumentException("Versions are positive and distinct, and the expiry is after 1970.");
+        }
+
         ExpiresAt = expiresAt;
         ModelKeys = modelKeys;
         RequestKeys = requestKeys;
@@ -146,6 +151,9 @@ public sealed class KeyReleasePayload : IDisposable
 
         return keys;
     }
+
+    private static bool HasDistinctPositiveVersions(IReadOnlyList<VersionedKey> keys) =>
+        keys.All(k => k.Version > 0) && keys.Select(k => k.Version).Distinct().Count() == keys.Count;
 
     private static void DisposeAll(IReadOnlyList<VersionedKey>? keys)
     {

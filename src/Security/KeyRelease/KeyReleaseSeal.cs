@@ -87,8 +87,9 @@ public static class KeyReleaseSeal
             using var key = DeriveKey(recipient, ephemeral.PublicKey, ephemeralSpki, recipient.ExportSubjectPublicKeyInfo());
             return Envelope.TryOpen(key, sealedRelease[(2 + spkiLength)..], context, out payload);
         }
-        catch (CryptographicException)
+        catch (Exception e) when (e is CryptographicException or PlatformNotSupportedException)
         {
+            // An unknown or unsupported curve in the ephemeral key is malformed input, not a fault.
             return EnvelopeError.Malformed;
         }
     }

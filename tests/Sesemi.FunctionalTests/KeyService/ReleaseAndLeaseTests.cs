@@ -221,6 +221,47 @@ public sealed class ReleaseAndLeaseTests
         Assert.Equal([(1, true), (2, false)], versions.Versions.Select(v => (v.Version, v.RetiredAt is not null)));
     }
 
+    [Theory]
+    [InlineData("rotate model key")]
+    [InlineData("retire model key")]
+    [InlineData("rotate request key")]
+    [InlineData("retire request key")]
+    public async Task Renew_AfterAKeyChange_Is409KeysChanged_AndANewReleaseCarriesTheNewSet(string change)
+    {
+        await using var harness = await KeyServiceHarness.StartAsync();
+        var scenario = await Scenario.CreateAsync(harness);
+        var owner = harness.Sdk(scenario.Owner);
+        var user = harness.Sdk(scenario.User);
+        await owner.AddModelKeyAsync(scenario.Model, 2, KeyServiceHarness.NewKey(), Token);
+        await user.AddRequestKeyAsync(scenario.Model, scenario.Measurement, 2, KeyServiceHarness.NewKey(), Token);
+        var (runtime, _) = await scenario.NewRuntimeAsync();
+        var release = (await runtime.ReleaseAsync(scenario.UserId, scenario.Model, Token)).Read(Json.KeyRelease);
+        (await runtime.RenewAsync(release.LeaseId, Token)).Read(Json.LeaseInfo, HttpStatusCode.OK);
+
+        switch (change)
+        {
+            case "rotate model key":
+                await owner.AddModelKeyAsync(scenario.Model, 3, KeyServiceHarness.NewKey(), Token);
+                break;
+            case "retire model key":
+                await owner.RetireModelKeyAsync(scenario.Model, 1, Token);
+                break;
+            case "rotate request key":
+                await user.AddRequestKeyAsync(scenario.Model, scenario.Measurement, 3, KeyServiceHarness.NewKey(), Token);
+                break;
+            default:
+                await user.RetireRequestKeyAsync(scenario.Model, scenario.Measurement, 1, Token);
+                break;
+        }
+
+        var renewal = await runtime.RenewAsync(release.LeaseId, Token);
+        Assert.True(renewal.Status == HttpStatusCode.Conflict && renewal.ErrorCode == KeyServiceErrors.LeaseKeysChanged, renewal.ToString());
+        var gone = await runtime.RenewAsync(release.LeaseId, Token);
+        Assert.True(gone.Status == HttpStatusCode.NotFound && gone.ErrorCode == KeyServiceErrors.LeaseNotFound, gone.ToString());
+        var fresh = (await runtime.ReleaseAsync(scenario.UserId, scenario.Model, Token)).Read(Json.KeyRelease);
+        (await runtime.RenewAsync(fresh.LeaseId, Token)).Read(Json.LeaseInfo, HttpStatusCode.OK);
+    }
+
     [Fact]
     public async Task Release_WhenTheLeaseTableIsFull_IsRefusedWithServiceUnavailable_AndChangesNothing()
     {

@@ -111,3 +111,58 @@ public sealed class ServerAttestationTests
         Assert.Equal(AttestationFailure.SimulationNotAllowed, client.LastServerCheck?.Failure);
     }
 }
+
+/// <summary>An impostor KeyService: a TLS server with another enclave's attested certificate that asks for a client certificate and records what it got.</summary>
+public sealed class ImpostorServerTests
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Sdk_NeverPresentsItsCertificate_ToAServerThatFailsVerification()
+    {
+        using var tee = new SimulatedTee(TimeProvider.System);
+        using var impostorCertificate = await RaTlsCertificate.CreateAsync(tee.Provider(SimulatedTee.Enclave("impostor")), "keyservice", TimeProvider.System, cancellationToken: Token);
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var presented = new List<string>();
+        var serving = Task.Run(
+            async () =>
+            {
+                using var socket = await listener.AcceptTcpClientAsync(Token);
+                await using var tls = new System.Net.Security.SslStream(socket.GetStream());
+                try
+                {
+                    await tls.AuthenticateAsServerAsync(
+                        new System.Net.Security.SslServerAuthenticationOptions
+                        {
+                            ServerCertificate = impostorCertificate,
+                            ClientCertificateRequired = true,
+                            // Records what the client presented; accepting it is moot, the client aborts first.
+                            RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                            {
+                                presented.Add(certificate is null ? "none" : "certificate");
+                                return certificate is not null;
+                            },
+                        },
+                        Token);
+                }
+                catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException)
+                {
+                    // The client aborts the handshake once the impostor's certificate fails its check.
+                }
+            },
+            Token);
+
+        var expected = SimulatedTee.Enclave("the-real-keyservice").Measurement;
+        var profile = new KeyServiceProfile($"https://127.0.0.1:{port}", expected.ToString(), [tee.Platform.RootPin]);
+        using var principal = Sesemi.Security.Identities.PrincipalIdentity.Create();
+        using var client = KeyServiceClient.Create(profile, principal, TimeProvider.System);
+
+        var refused = await Assert.ThrowsAsync<KeyServiceException>(() => client.GetMeAsync(Token));
+        await serving.WaitAsync(TimeSpan.FromSeconds(30), Token);
+
+        Assert.Equal(AttestationFailure.MeasurementNotAllowed.Code(), refused.Code);
+        Assert.DoesNotContain("certificate", presented);
+    }
+}

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Sesemi.KeyService.Storage;
 using Sesemi.Security.Audit;
 using Sesemi.Security.Identities;
 using Sesemi.Security.Keys;
@@ -243,27 +244,45 @@ public sealed class AuditLogTests
     }
 
     [Fact]
-    public async Task Reopen_WithAnotherAuditKey_FailsTheHeadCheckAndRefusesToAppend()
+    public async Task Reopen_WithAnotherAuditKey_IsRefused_AndTheVerificationVariantReportsTheHead()
     {
         await using var h = await HarnessWithTenEntriesAsync();
+        await h.Store.DisposeAsync();
         using var wrongKey = SymmetricKey.Generate();
-        await h.ReopenAsync(wrongKey);
+        var before = await h.SnapshotAsync();
 
-        var broken = await h.Store.VerifyAuditAsync(Token);
+        var refused = Assert.Throws<StoreIntegrityException>(() => h.OpenAnother(auditKey: wrongKey));
+        Assert.Contains("does not verify under the audit key", refused.Message, StringComparison.Ordinal);
 
+        var inspecting = h.OpenForVerification(auditKey: wrongKey);
+        var broken = await inspecting.VerifyAuditAsync(Token);
         Assert.NotNull(broken);
         Assert.Equal(10, broken.Sequence);
         Assert.Contains("does not verify under the audit key", broken.Reason, StringComparison.Ordinal);
-        var before = await h.SnapshotAsync();
-        await Assert.ThrowsAsync<InvalidDataException>(() => h.Store.ReleaseAsync(Grant, h.Audit(), Token));
-        // A grant is written before its audit entry: the refused append must take the grant back with it.
-        await Assert.ThrowsAsync<InvalidDataException>(() => h.Store.GrantAsync(Grant with { Measurement = OtherCode }, h.Audit(), Token));
-        await Assert.ThrowsAsync<InvalidDataException>(() => h.Store.AddModelKeyAsync(Model, Key(2), h.Audit(), Token));
+        // A store opened for verification never writes, and under the wrong key no row verifies either.
+        await Assert.ThrowsAsync<InvalidOperationException>(() => inspecting.ReleaseAsync(Grant, h.Audit(), Token));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => inspecting.GrantAsync(Grant with { Measurement = OtherCode }, h.Audit(), Token));
+        await Assert.ThrowsAsync<StoreIntegrityException>(() => inspecting.ListGrantsAsync(Model, Token));
         Assert.Equal(before, await h.SnapshotAsync());
-        Assert.Single(await h.Store.ListGrantsAsync(Model, Token));
 
         await h.ReopenAsync();
         Assert.Null(await h.Store.VerifyAuditAsync(Token));
+    }
+
+    [Fact]
+    public async Task Append_HeadMacChangedWhileRunning_RefusesEveryWriteAndTakesItsRowsBack()
+    {
+        await using var h = await HarnessWithTenEntriesAsync();
+        await h.ExecuteRawAsync("UPDATE meta SET value = zeroblob(32) WHERE key = 'audit_head_mac';");
+        var before = await h.SnapshotAsync();
+
+        await Assert.ThrowsAsync<InvalidDataException>(() => h.Store.ReleaseAsync(Grant, h.Audit(), Token));
+        await Assert.ThrowsAsync<InvalidDataException>(() => h.Store.GrantAsync(Grant with { Measurement = OtherCode }, h.Audit(), Token));
+        await Assert.ThrowsAsync<InvalidDataException>(() => h.Store.AddModelKeyAsync(Model, Key(2), h.Audit(), Token));
+
+        Assert.Equal(before, await h.SnapshotAsync());
+        Assert.Single(await h.Store.ListGrantsAsync(Model, Token));
+        Assert.Contains("does not verify under the audit key", (await h.Store.VerifyAuditAsync(Token))!.Reason, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -58,6 +58,10 @@ internal sealed class StoreHarness : IAsyncDisposable
     public SqliteKeyServiceStore OpenAnother(string? path = null, SymmetricKey? auditKey = null) =>
         Track(SqliteKeyServiceStore.Open(path ?? DatabasePath, auditKey ?? AuditKey, Time));
 
+    /// <summary>Opens <paramref name="path"/> (this file by default) for verification only, without the open-time check.</summary>
+    public SqliteKeyServiceStore OpenForVerification(string? path = null, SymmetricKey? auditKey = null) =>
+        Track(SqliteKeyServiceStore.OpenForVerification(path ?? DatabasePath, auditKey ?? AuditKey));
+
     /// <summary>An unpooled connection straight to the file, outside the store.</summary>
     public SqliteConnection OpenRaw(string? path = null)
     {
@@ -95,6 +99,36 @@ internal sealed class StoreHarness : IAsyncDisposable
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
         return Convert.ToInt64(await command.ExecuteScalarAsync(Token), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The first row <paramref name="sql"/> selects, column by column (as an attacker would save it).</summary>
+    public async Task<object?[]> RowAsync(string sql, params (string Name, object? Value)[] parameters)
+    {
+        await using var connection = OpenRaw();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        await using var reader = await command.ExecuteReaderAsync(Token);
+        Assert.True(await reader.ReadAsync(Token), "the row exists");
+        var values = new object?[reader.FieldCount];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+        }
+
+        return values;
+    }
+
+    /// <summary>Writes back a row saved with <see cref="RowAsync"/> (selected as <c>SELECT *</c> of <paramref name="table"/>).</summary>
+    public async Task InsertRowAsync(string table, object?[] values)
+    {
+        var names = string.Join(", ", Enumerable.Range(0, values.Length).Select(i => $"$p{i}"));
+        var parameters = values.Select((v, i) => ($"$p{i}", v)).ToArray();
+        Assert.Equal(1, await ExecuteRawAsync($"INSERT INTO {table} VALUES ({names});", parameters));
     }
 
     public Task<long> AuditCountAsync() => ScalarAsync("SELECT count(*) FROM audit;");
