@@ -19,10 +19,12 @@ public sealed class TrustedCore : IDisposable
     private readonly KeyRing _keys = new();
     private readonly KeyChannel _keyChannel;
     private readonly DigestService _digests;
+    private readonly KeyServices _keyServices;
 
-    private TrustedCore(X509Certificate2 certificate, TrustedCoreOptions options, TimeProvider time)
+    private TrustedCore(IEnclaveHost host, X509Certificate2 certificate, TrustedCoreOptions options, TimeProvider time)
     {
         _certificate = certificate;
+        _keyServices = new KeyServices(host, certificate, options, time);
         // Principals prove themselves by key; attested peers are not accepted on this channel.
         var validator = new TlsPeerValidator(new RaTlsVerifier(new EvidenceVerifier([], time)), new AttestationPolicy(), TlsPeerKinds.Principal);
         _keyChannel = new KeyChannel(certificate, validator, _keys, options.MaxKeyChannelFrameBytes);
@@ -48,7 +50,7 @@ public sealed class TrustedCore : IDisposable
         }
 
         var certificate = await RaTlsCertificate.CreateAsync(host, "runtime", time, cancellationToken: cancellationToken).ConfigureAwait(false);
-        return new TrustedCore(certificate, options, time);
+        return new TrustedCore(host, certificate, options, time);
     }
 
     /// <summary>Serves one key channel over <paramref name="transport"/> (raw TLS bytes carried by the host).</summary>
@@ -62,8 +64,13 @@ public sealed class TrustedCore : IDisposable
         return _digests.Process(user, requestId, sealedRequest);
     }
 
+    /// <summary>Keys for (user, model) from a KeyService, over attested TLS that ends here; cached until shortly before the lease ends.</summary>
+    internal Task<(KeyHold? Hold, string? Error, string? Message)> AcquireKeysAsync(Uri keyService, PrincipalId user, ModelId model, CancellationToken cancellationToken) =>
+        _keyServices.AcquireAsync(keyService, user, model, cancellationToken);
+
     public void Dispose()
     {
+        _keyServices.Dispose();
         _keys.Dispose();
         _certificate.Dispose();
         PublicCertificate.Dispose();

@@ -175,7 +175,7 @@ public sealed class TrustedCoreTests : IDisposable
         Assert.Equal(1, outcome.KeysInstalled);
     }
 
-    private SimulatedEnclaveHostForTests Host() => new(_tee.Provider(_enclave));
+    private LoopbackEnclaveHost Host() => new(_tee.Provider(_enclave));
 
     private Task<TrustedCore> StartAsync(TrustedCoreOptions? options = null) =>
         TrustedCore.StartAsync(Host(), options ?? new TrustedCoreOptions(), _time, TestContext.Current.CancellationToken);
@@ -219,13 +219,5 @@ public sealed class TrustedCoreTests : IDisposable
         }
 
         return (await serving, clientError);
-    }
-
-    private sealed class SimulatedEnclaveHostForTests(SimulatedEvidenceProvider provider) : IEnclaveHost
-    {
-        public TeeKind Kind => TeeKind.Simulated;
-
-        public ValueTask<Evidence> GetEvidenceAsync(ReadOnlyMemory<byte> claims, CancellationToken cancellationToken) =>
-            provider.GetEvidenceAsync(claims, cancellationToken);
     }
 }

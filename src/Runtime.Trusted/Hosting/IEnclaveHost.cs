@@ -13,4 +13,10 @@ namespace Sesemi.Runtime.Trusted.Hosting;
 /// </remarks>
 public interface IEnclaveHost : IEvidenceProvider
 {
+    /// <summary>
+    /// Opens a byte stream to the KeyService at <paramref name="keyService"/>. The host decides whether it may connect
+    /// there (the operator's allow-list); TLS runs inside the core over the stream, so the host carries only records.
+    /// Any failure to connect is reported to requests as <c>keys.unreachable</c>.
+    /// </summary>
+    ValueTask<Stream> ConnectAsync(Uri keyService, CancellationToken cancellationToken);
 }
