@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using Sesemi.Runtime.Trusted.Hosting;
+using Sesemi.Runtime.Trusted.Inference;
 using Sesemi.Runtime.Trusted.Keys;
 using Sesemi.Runtime.Trusted.Requests;
 using Sesemi.Runtime.Trusted.Sessions;
@@ -20,11 +21,15 @@ public sealed class TrustedCore : IDisposable
     private readonly KeyChannel _keyChannel;
     private readonly DigestService _digests;
     private readonly KeyServices _keyServices;
+    private readonly ModelCache _models;
+    private readonly InferenceService _inference;
 
     private TrustedCore(IEnclaveHost host, X509Certificate2 certificate, TrustedCoreOptions options, TimeProvider time)
     {
         _certificate = certificate;
         _keyServices = new KeyServices(host, certificate, options, time);
+        _models = new ModelCache(options.ModelCacheBytes);
+        _inference = new InferenceService(host, _keyServices, _models, options, time);
         // Principals prove themselves by key; attested peers are not accepted on this channel.
         var validator = new TlsPeerValidator(new RaTlsVerifier(new EvidenceVerifier([], time)), new AttestationPolicy(), TlsPeerKinds.Principal);
         _keyChannel = new KeyChannel(certificate, validator, _keys, options.MaxKeyChannelFrameBytes);
@@ -68,8 +73,17 @@ public sealed class TrustedCore : IDisposable
     internal Task<(KeyHold? Hold, string? Error, string? Message)> AcquireKeysAsync(Uri keyService, PrincipalId user, ModelId model, CancellationToken cancellationToken) =>
         _keyServices.AcquireAsync(keyService, user, model, cancellationToken);
 
+    /// <summary>Decrypts, validates and runs one request and seals its outputs; failures are codes, never plaintext.</summary>
+    public Task<InferenceOutcome> InferAsync(InferenceRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return _inference.RunAsync(request, cancellationToken);
+    }
+
     public void Dispose()
     {
+        _inference.Dispose();
+        _models.Dispose();
         _keyServices.Dispose();
         _keys.Dispose();
         _certificate.Dispose();

@@ -6,7 +6,7 @@ using Sesemi.Security.Attestation;
 namespace Sesemi.TestUtilities;
 
 /// <summary>An enclave host for tests: quotes from a simulated provider, connections to loopback only, counted.</summary>
-public sealed class LoopbackEnclaveHost(IEvidenceProvider quoting) : IEnclaveHost
+public sealed class LoopbackEnclaveHost(IEvidenceProvider quoting, string? modelDirectory = null) : IEnclaveHost
 {
     private int _connections;
 
@@ -17,6 +17,9 @@ public sealed class LoopbackEnclaveHost(IEvidenceProvider quoting) : IEnclaveHos
 
     public ValueTask<Evidence> GetEvidenceAsync(ReadOnlyMemory<byte> claims, CancellationToken cancellationToken) =>
         quoting.GetEvidenceAsync(claims, cancellationToken);
+
+    public ValueTask<Stream?> OpenModelAsync(Sesemi.Security.Identities.ModelId model, CancellationToken cancellationToken) =>
+        modelDirectory is null ? ValueTask.FromResult<Stream?>(null) : new Sesemi.Runtime.Host.Models.DirectoryModelStore(modelDirectory).OpenAsync(model, cancellationToken);
 
     public async ValueTask<Stream> ConnectAsync(Uri keyService, CancellationToken cancellationToken)
     {

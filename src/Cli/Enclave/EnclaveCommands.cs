@@ -47,7 +47,7 @@ internal static class EnclaveCommands
             var options = new TrustedCoreOptions();
             using var platform = SimulatedPlatform.ImportPem(await File.ReadAllTextAsync(parse.GetValue(platformOption)!.FullName, cancellationToken));
             var enclave = TrustedCoreImage.Load(options);
-            var host = new SimulatedEnclaveHost(new SimulatedEvidenceProvider(platform, enclave, TimeProvider.System));
+            var host = new Sesemi.Runtime.Host.Enclave.EnclaveHost(new SimulatedEvidenceProvider(platform, enclave, TimeProvider.System), [], null);
             using var core = await TrustedCore.StartAsync(host, options, TimeProvider.System, cancellationToken);
             await using var server = new EnclaveServer(core, options.MaxRequestBytes + 4096);
             server.Start();

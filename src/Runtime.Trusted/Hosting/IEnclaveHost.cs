@@ -19,4 +19,10 @@ public interface IEnclaveHost : IEvidenceProvider
     /// Any failure to connect is reported to requests as <c>keys.unreachable</c>.
     /// </summary>
     ValueTask<Stream> ConnectAsync(Uri keyService, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Opens the sealed model <paramref name="model"/> from the model store (ciphertext: a stream envelope under the
+    /// model key), or returns null when the store has none.
+    /// </summary>
+    ValueTask<Stream?> OpenModelAsync(Security.Identities.ModelId model, CancellationToken cancellationToken);
 }

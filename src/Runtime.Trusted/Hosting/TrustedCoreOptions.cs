@@ -30,13 +30,38 @@ public sealed record TrustedCoreOptions
     /// <summary>Released keys are fetched again this long before their lease ends.</summary>
     public TimeSpan KeyRefreshBeforeExpiry { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>Requests processed at once.</summary>
+    public int MaxConcurrentRequests { get; init; } = 4;
+
+    /// <summary>Requests waiting beyond those; more are refused with <c>runtime.busy</c>.</summary>
+    public int MaxQueuedRequests { get; init; } = 64;
+
+    /// <summary>Memory budget of the decrypted models kept loaded (least recently used evicted first).</summary>
+    public long ModelCacheBytes { get; init; } = 1024L * 1024 * 1024;
+
+    /// <summary>The largest decrypted model accepted.</summary>
+    public int MaxModelBytes { get; init; } = 512 * 1024 * 1024;
+
+    /// <summary>The most input data bytes one run accepts (<c>input.too_large</c> above it).</summary>
+    public long MaxInputBytes { get; init; } = 16L * 1024 * 1024;
+
+    /// <summary>The largest value a dynamic input dimension may take.</summary>
+    public long MaxDynamicDimension { get; init; } = 65_536;
+
+    /// <summary>ONNX Runtime intra-op threads per session (1 suits several concurrent requests).</summary>
+    public int IntraOpThreads { get; init; } = 1;
+
+    internal Inference.ModelOptions Models => new() { MaxInputBytes = MaxInputBytes, MaxDynamicDimension = MaxDynamicDimension, IntraOpThreads = IntraOpThreads };
+
     /// <summary>The canonical bytes of this configuration that the TEE measures along with the core's code.</summary>
     public byte[] ToMeasuredConfiguration() => Encoding.UTF8.GetBytes(string.Create(
         CultureInfo.InvariantCulture,
         $"sesemi-trusted-core/v1;max-request-bytes={MaxRequestBytes};max-key-channel-frame-bytes={MaxKeyChannelFrameBytes}"
         + $";trusted-keyservices={string.Join(',', TrustedKeyServices.Order(StringComparer.Ordinal))}"
         + $";simulated-roots={string.Join(',', SimulatedRootPins.Order(StringComparer.Ordinal))}"
-        + $";keyservice-timeout-ms={(long)KeyServiceTimeout.TotalMilliseconds};key-refresh-ms={(long)KeyRefreshBeforeExpiry.TotalMilliseconds}"));
+        + $";keyservice-timeout-ms={(long)KeyServiceTimeout.TotalMilliseconds};key-refresh-ms={(long)KeyRefreshBeforeExpiry.TotalMilliseconds}"
+        + $";max-concurrent={MaxConcurrentRequests};max-queued={MaxQueuedRequests};model-cache-bytes={ModelCacheBytes};max-model-bytes={MaxModelBytes}"
+        + $";max-input-bytes={MaxInputBytes};max-dynamic-dimension={MaxDynamicDimension};intra-op-threads={IntraOpThreads}"));
 
     /// <summary>Returns every problem with these options (empty when valid).</summary>
     public IReadOnlyList<string> Validate()
@@ -69,6 +94,18 @@ public sealed record TrustedCoreOptions
         {
             errors.Add("KeyServiceTimeout must be between 100 ms and 5 minutes.");
         }
+
+        if (MaxConcurrentRequests is < 1 or > 1024 || MaxQueuedRequests is < 0 or > 100_000)
+        {
+            errors.Add("MaxConcurrentRequests must be 1-1024 and MaxQueuedRequests 0-100000.");
+        }
+
+        if (ModelCacheBytes < 1024 * 1024 || MaxModelBytes < 1024)
+        {
+            errors.Add("ModelCacheBytes must be at least 1 MiB and MaxModelBytes at least 1 KiB.");
+        }
+
+        errors.AddRange(Models.Validate());
 
         if (KeyRefreshBeforeExpiry < TimeSpan.Zero || KeyRefreshBeforeExpiry > TimeSpan.FromMinutes(1))
         {

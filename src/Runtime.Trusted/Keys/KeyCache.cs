@@ -26,7 +26,7 @@ internal sealed class KeyCache(TimeProvider time, TimeSpan refreshBeforeExpiry) 
     /// The keys for (user, model) from <paramref name="keyService"/>, fetched with <paramref name="fetch"/> when none
     /// are cached or they are about to expire. On success the caller owns a <see cref="KeyHold"/> and must dispose it.
     /// </summary>
-    public async Task<(KeyHold? Hold, string? Error, string? Message)> AcquireAsync(
+    public async Task<(KeyHold? Hold, string? Error, string? Message, bool Fetched)> AcquireAsync(
         string keyService,
         PrincipalId user,
         ModelId model,
@@ -36,17 +36,22 @@ internal sealed class KeyCache(TimeProvider time, TimeSpan refreshBeforeExpiry) 
         var key = (keyService, user, model);
         while (true)
         {
-            var entry = _entries.GetOrAdd(key, _ => new Lazy<Task<KeyFetch>>(() => fetch(CancellationToken.None)));
+            var fetched = false;
+            var entry = _entries.GetOrAdd(key, _ => new Lazy<Task<KeyFetch>>(() =>
+            {
+                fetched = true;
+                return fetch(CancellationToken.None);
+            }));
             var result = await entry.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
             if (result.Keys is not { } keys)
             {
                 _entries.TryRemove(KeyValuePair.Create(key, entry));
-                return (null, result.Error, result.Message);
+                return (null, result.Error, result.Message, fetched);
             }
 
             if (time.GetUtcNow() < keys.ExpiresAt - refreshBeforeExpiry && keys.TryAcquire())
             {
-                return (new KeyHold(keys), null, null);
+                return (new KeyHold(keys), null, null, fetched);
             }
 
             // Expired (or expiring): the first to notice drops the cache's reference; everyone fetches anew.

@@ -43,11 +43,18 @@ internal sealed class KeyServices : IDisposable
     public int CachedReleases => _cache.Count;
 
     /// <summary>Keys for (user, model) from the KeyService at <paramref name="keyService"/> (an https URL), cached per lease.</summary>
-    public Task<(KeyHold? Hold, string? Error, string? Message)> AcquireAsync(Uri keyService, PrincipalId user, ModelId model, CancellationToken cancellationToken)
+    public async Task<(KeyHold? Hold, string? Error, string? Message)> AcquireAsync(Uri keyService, PrincipalId user, ModelId model, CancellationToken cancellationToken)
+    {
+        var (hold, error, message, _) = await AcquireWithFreshnessAsync(keyService, user, model, cancellationToken).ConfigureAwait(false);
+        return (hold, error, message);
+    }
+
+    /// <summary>As <see cref="AcquireAsync"/>, also saying whether this call fetched the keys (a cold key path).</summary>
+    public Task<(KeyHold? Hold, string? Error, string? Message, bool Fetched)> AcquireWithFreshnessAsync(Uri keyService, PrincipalId user, ModelId model, CancellationToken cancellationToken)
     {
         if (!keyService.IsAbsoluteUri || keyService.Scheme != Uri.UriSchemeHttps || !string.IsNullOrEmpty(keyService.UserInfo))
         {
-            return Task.FromResult<(KeyHold?, string?, string?)>((null, KeyFetchErrors.Unreachable, "the KeyService address must be an https URL"));
+            return Task.FromResult<(KeyHold?, string?, string?, bool)>((null, KeyFetchErrors.Unreachable, "the KeyService address must be an https URL", false));
         }
 
         var address = keyService.GetLeftPart(UriPartial.Authority);
@@ -55,7 +62,7 @@ internal sealed class KeyServices : IDisposable
         {
             if (_sessions.Count >= MaxKeyServices)
             {
-                return Task.FromResult<(KeyHold?, string?, string?)>((null, KeyFetchErrors.Unreachable, $"this instance talks to at most {MaxKeyServices} KeyServices"));
+                return Task.FromResult<(KeyHold?, string?, string?, bool)>((null, KeyFetchErrors.Unreachable, $"this instance talks to at most {MaxKeyServices} KeyServices", false));
             }
 
             var created = new KeyServiceSession(new Uri(address), _host, _certificate, _releaseKey, _validator, _options.KeyServiceTimeout);

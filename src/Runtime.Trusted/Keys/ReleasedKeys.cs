@@ -1,5 +1,5 @@
-using Sesemi.Security.Keys;
 using Sesemi.Security.KeyRelease;
+using Sesemi.Security.Keys;
 
 namespace Sesemi.Runtime.Trusted.Keys;
 
