@@ -3,6 +3,7 @@ using Sesemi.Cli.Demo;
 using Sesemi.Cli.Enclave;
 using Sesemi.Cli.Hosting;
 using Sesemi.Cli.Identities;
+using Sesemi.Cli.Runtime;
 
 var root = new RootCommand("Sesemi: secure serverless model inference on sensitive data.")
 {
@@ -10,6 +11,7 @@ var root = new RootCommand("Sesemi: secure serverless model inference on sensiti
     IdentityCommands.Create(),
     EnclaveCommands.Create(),
     KeyServiceHostCommands.Create(),
+    RuntimeCommands.Create(),
 };
 Sesemi.Cli.KeyService.KeyServiceCommands.AddTo(root);
 return await root.Parse(args).InvokeAsync();

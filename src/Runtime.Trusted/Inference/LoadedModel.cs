@@ -272,9 +272,9 @@ internal sealed class LoadedModel : IDisposable
             {
                 results = _session.Run(runOptions, names, values, _outputNames);
             }
-            catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
+            catch (OnnxRuntimeException terminated) when (cancellationToken.IsCancellationRequested)
             {
-                throw new OperationCanceledException(cancellationToken);
+                throw new OperationCanceledException("The run was terminated.", terminated, cancellationToken);
             }
             catch (OnnxRuntimeException)
             {
