@@ -14,4 +14,7 @@ var root = new RootCommand("Sesemi: secure serverless model inference on sensiti
     RuntimeCommands.Create(),
 };
 Sesemi.Cli.KeyService.KeyServiceCommands.AddTo(root);
+
+// After the KeyService commands: `model seal` joins their `model` command; `infer` is the user's side of RuntimeCommands.
+Sesemi.Cli.Inference.InferenceCommands.AddTo(root);
 return await root.Parse(args).InvokeAsync();

@@ -83,6 +83,17 @@ public sealed class DependencyTests
     }
 
     [Fact]
+    public void Client_DoesNotReferenceTheRuntime()
+    {
+        // Clients build and read inference payloads with Security's tensor format and contexts, never the runtime's code.
+        var closure = SesemiClosure(Client);
+
+        Assert.DoesNotContain("Sesemi.Runtime.Trusted", closure);
+        Assert.DoesNotContain("Sesemi.Runtime.Host", closure);
+        Assert.DoesNotContain(References(Client), n => n.StartsWith("Microsoft.ML", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void KeyService_DoesNotReferenceClientTrustedCoreOrCli()
     {
         var closure = SesemiClosure(KeyService);

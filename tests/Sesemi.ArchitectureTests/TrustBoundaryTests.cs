@@ -24,6 +24,16 @@ public sealed class TrustBoundaryTests
     }
 
     [Fact]
+    public void SecurityAssembly_WhichClientsShare_DoesNotReferenceOnnxRuntime()
+    {
+        // The tensor wire format lives in Security so that clients can build requests without an inference engine.
+        var references = typeof(Envelope).Assembly.GetReferencedAssemblies().Select(a => a.Name!);
+
+        Assert.DoesNotContain(references, n => n.StartsWith("Microsoft.ML", StringComparison.Ordinal));
+        Assert.Contains(typeof(TrustedCore).Assembly.GetReferencedAssemblies(), a => a.Name == "Microsoft.ML.OnnxRuntime");
+    }
+
+    [Fact]
     public void TrustedCore_ReferencesOnlySecurityAndContractsAmongSesemiAssemblies()
     {
         var sesemi = typeof(TrustedCore).Assembly.GetReferencedAssemblies()
@@ -52,7 +62,6 @@ public sealed class TrustBoundaryTests
                 "Sesemi.Runtime.Trusted.Hosting.IEnclaveHost",
                 "Sesemi.Runtime.Trusted.Hosting.TrustedCoreOptions",
                 "Sesemi.Runtime.Trusted.Requests.Contexts",
-                "Sesemi.Runtime.Trusted.Requests.InferenceContexts",
                 "Sesemi.Runtime.Trusted.Requests.InferenceErrors",
                 "Sesemi.Runtime.Trusted.Requests.InferenceOutcome",
                 "Sesemi.Runtime.Trusted.Requests.InferenceRequest",

@@ -6,7 +6,7 @@ internal sealed class CliException(string code, string message, Exception? inner
     public string Code => code;
 }
 
-/// <summary>The codes of failures the KeyService commands detect before or without asking the KeyService.</summary>
+/// <summary>The codes of failures the commands detect before or without asking the KeyService or the runtime.</summary>
 internal static class CliErrors
 {
     public const string IdentityNotFound = "cli.identity_not_found";
@@ -20,4 +20,6 @@ internal static class CliErrors
     public const string FileExists = "cli.file_exists";
     public const string Io = "cli.io";
     public const string InvalidArgument = "cli.invalid_argument";
+    public const string InputNotFound = "cli.input_not_found";
+    public const string InvalidInput = "cli.invalid_input";
 }

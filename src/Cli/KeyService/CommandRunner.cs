@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Sesemi.Client.Inference;
 using Sesemi.Client.KeyService;
 
 namespace Sesemi.Cli.KeyService;
@@ -55,6 +56,7 @@ internal static class CommandRunner
     internal static (string Code, string Message)? Describe(Exception exception) => exception switch
     {
         KeyServiceException e => (e.Code, e.Message),
+        InferenceException e => (e.Code, e.Message),
         CliException e => (e.Code, e.Message),
         UnauthorizedAccessException e => (CliErrors.FilePermissions, e.Message),
         IOException e => (CliErrors.Io, e.Message),

@@ -56,6 +56,13 @@ internal sealed class Output
 
     public void Table(Table table) => Console.Write(table);
 
+    /// <summary>A line for people that is not the result (timings, hints): on the error writer, so the output stays clean for pipes.</summary>
+    public void Note(string text)
+    {
+        _error.WriteLine(Clean(text));
+        _error.Flush();
+    }
+
     public void Error(string code, string message)
     {
         _error.WriteLine($"error {Clean(code)}: {Clean(message)}");

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using Sesemi.Security.Tensors;
 
 namespace Sesemi.Runtime.Trusted.Inference;
 
@@ -13,25 +14,12 @@ internal sealed record InferenceError(string Code, string Message)
     public override string ToString() => $"{Code}: {Message}";
 }
 
-/// <summary>The stable codes of <see cref="InferenceError"/>. They are part of the protocol: never renamed, never reused.</summary>
+/// <summary>
+/// The stable codes of <see cref="InferenceError"/>. They are part of the protocol: never renamed, never reused. The
+/// codes of malformed tensor sets (<c>tensor.*</c>) are <see cref="TensorErrorCodes"/>, shared with clients.
+/// </summary>
 internal static class InferenceErrorCodes
 {
-    // STN1 tensor-set decoding (TensorCodec).
-    public const string Truncated = "tensor.truncated";
-    public const string BadMagic = "tensor.bad_magic";
-    public const string TooManyTensors = "tensor.too_many";
-    public const string InvalidName = "tensor.invalid_name";
-    public const string NameTooLong = "tensor.name_too_long";
-    public const string DuplicateName = "tensor.duplicate_name";
-    public const string UnsupportedType = "tensor.unsupported_type";
-    public const string RankTooLarge = "tensor.rank_too_large";
-    public const string NegativeDimension = "tensor.negative_dimension";
-    public const string SizeOverflow = "tensor.size_overflow";
-    public const string LengthMismatch = "tensor.length_mismatch";
-    public const string TensorsTooLarge = "tensor.too_large";
-    public const string InvalidBool = "tensor.invalid_bool";
-    public const string TrailingBytes = "tensor.trailing_bytes";
-
     // Checking decoded tensors against a model's signature (InputValidator).
     public const string InputUnknownName = "input.unknown_name";
     public const string InputDuplicateName = "input.duplicate_name";
@@ -87,6 +75,13 @@ internal sealed class InferenceResult<T>
     }
 
     public static InferenceResult<T> Fail(string code, string message) => new(null, new InferenceError(code, message));
+
+    /// <summary>The same failure as a tensor set's: its code and message, unchanged.</summary>
+    public static InferenceResult<T> Fail(TensorError error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        return new(null, new InferenceError(error.Code, error.Message));
+    }
 
     public override string ToString() => IsOk ? $"ok: {Value}" : Error.ToString();
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Sesemi.Security.Tensors;
 
 namespace Sesemi.Runtime.Trusted.Inference;
 

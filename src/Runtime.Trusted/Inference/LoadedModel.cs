@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using Sesemi.Security.Tensors;
 
 namespace Sesemi.Runtime.Trusted.Inference;
 

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using Microsoft.ML.OnnxRuntime;
+using Sesemi.Security.Tensors;
 
 namespace Sesemi.Runtime.Trusted.Inference;
 

@@ -183,7 +183,8 @@ internal sealed class KeyServiceSession(
 
         try
         {
-            return KeyReleasePayload.TryDecode(plaintext, out var payload) && payload!.ExpiresAt == release.ExpiresAt
+            // The sealed payload carries the expiry in whole milliseconds (the protocol's precision); the JSON may carry more.
+            return KeyReleasePayload.TryDecode(plaintext, out var payload) && payload!.ExpiresAt.ToUnixTimeMilliseconds() == release.ExpiresAt.ToUnixTimeMilliseconds()
                 ? new KeyFetch(new ReleasedKeys(release.LeaseId, payload), null, null)
                 : KeyFetch.Fail(KeyFetchErrors.BadReply, "the release's keys are malformed");
         }

@@ -239,16 +239,3 @@ internal sealed class InferenceService(IEnclaveHost host, KeyServices keys, Mode
         public InferenceOutcome Fail(string code, string message, long started) => new(null, code, message, Build(started));
     }
 }
-
-/// <summary>The envelope contexts of models, inputs and outputs: who, which model, which request, which direction.</summary>
-public static class InferenceContexts
-{
-    public static EnvelopeContext Model(ModelId model) =>
-        EnvelopeContext.For(EnvelopePurposes.Model).With(EnvelopePurposes.ModelIdField, model.Value);
-
-    public static EnvelopeContext Request(PrincipalId user, ModelId model, string requestId) =>
-        EnvelopeContext.For(EnvelopePurposes.Request).With(EnvelopePurposes.UserIdField, user.Value).With(EnvelopePurposes.ModelIdField, model.Value).With(EnvelopePurposes.RequestIdField, requestId);
-
-    public static EnvelopeContext Response(PrincipalId user, ModelId model, string requestId) =>
-        EnvelopeContext.For(EnvelopePurposes.Response).With(EnvelopePurposes.UserIdField, user.Value).With(EnvelopePurposes.ModelIdField, model.Value).With(EnvelopePurposes.RequestIdField, requestId);
-}

@@ -4,11 +4,11 @@ using Sesemi.FunctionalTests.KeyService;
 using Sesemi.Runtime.Host.Models;
 using Sesemi.Runtime.Trusted;
 using Sesemi.Runtime.Trusted.Hosting;
-using Sesemi.Runtime.Trusted.Inference;
 using Sesemi.Runtime.Trusted.Requests;
 using Sesemi.Security.Envelopes;
 using Sesemi.Security.Identities;
 using Sesemi.Security.Keys;
+using Sesemi.Security.Tensors;
 using Sesemi.TestUtilities;
 using Sesemi.TestUtilities.Models;
 

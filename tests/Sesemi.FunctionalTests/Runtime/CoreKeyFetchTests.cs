@@ -72,6 +72,21 @@ public sealed class CoreKeyFetchTests
     }
 
     [Fact]
+    public async Task ReleaseAtASubMillisecondTime_IsAccepted()
+    {
+        // The reply's expiresAt carries the clock's ticks, the sealed payload whole milliseconds: they agree to the millisecond.
+        await using var harness = await KeyServiceHarness.StartAsync();
+        var scenario = await Scenario.CreateAsync(harness);
+        using var core = await StartCoreAsync(harness, new LoopbackEnclaveHost(harness.Tee.Provider(scenario.Runtime)));
+        harness.Time.Advance(TimeSpan.FromTicks(1_234_567));
+
+        var acquired = await core.AcquireKeysAsync(harness.Url, User(scenario), Model(scenario), Token);
+
+        Assert.True(acquired.Hold is not null, $"{acquired.Error}: {acquired.Message}");
+        acquired.Hold.Value.Dispose();
+    }
+
+    [Fact]
     public async Task UngrantedMeasurement_IsRefusedWithTheKeyServicesCode_AndNothingIsCached()
     {
         await using var harness = await KeyServiceHarness.StartAsync();

@@ -1,4 +1,6 @@
 using Sesemi.Runtime.Trusted.Inference;
+using Sesemi.Security.Tensors;
+using Sesemi.TestUtilities;
 
 namespace Sesemi.Runtime.Trusted.Tests.Inference;
 
@@ -59,7 +61,7 @@ public sealed class InputValidatorTests
             1024,
             16);
 
-        Assert.Null(InputValidator.Validate(signature, [Tensors.Float("p", [2], 1, 2), Tensors.Float("q", [3], 1, 2, 3)]));
+        Assert.Null(InputValidator.Validate(signature, [TestTensors.Float("p", [2], 1, 2), TestTensors.Float("q", [3], 1, 2, 3)]));
     }
 
     [Theory]
@@ -102,15 +104,15 @@ public sealed class InputValidatorTests
     private static NamedTensor[] Valid(long batch, long d) =>
     [
         Floats("a", [batch, 3]),
-        Tensors.Int64("b", [batch], new long[batch]),
-        Tensors.UInt8("c", [2, 2], 1, 2, 3, 4),
+        TestTensors.Int64("b", [batch], new long[batch]),
+        TestTensors.UInt8("c", [2, 2], 1, 2, 3, 4),
         Floats("d", [d]),
     ];
 
     private static NamedTensor Floats(string name, long[] shape)
     {
         var count = shape.Aggregate(1L, (p, d) => p * d);
-        return Tensors.Float(name, shape, Enumerable.Repeat(4242.5f, (int)count).ToArray());
+        return TestTensors.Float(name, shape, Enumerable.Repeat(4242.5f, (int)count).ToArray());
     }
 
     private static (NamedTensor[] Inputs, string? Input) Case(string scenario)
@@ -128,15 +130,15 @@ public sealed class InputValidatorTests
             "unknown" => ([.. valid, Floats("e", [1])], "e"),
             "duplicate" => ([.. valid, Floats("d", [1])], "d"),
             "missing" => (valid[..3], "d"),
-            "type" => (With(3, Tensors.Int64("d", [1], 4242))[..4], "d"),
+            "type" => (With(3, TestTensors.Int64("d", [1], 4242))[..4], "d"),
             "rank-low" => (With(0, Floats("a", [6])), "a"),
-            "rank-high" => (With(2, Tensors.UInt8("c", [2, 2, 1], 1, 2, 3, 4)), "c"),
-            "fixed-dim" => (With(0, Floats("a", [2, 4])).Select((t, i) => i == 1 ? Tensors.Int64("b", [2], 0, 0) : t).ToArray(), "a"),
-            "fixed-dim-zero" => (With(2, Tensors.UInt8("c", [2, 0])), "c"),
+            "rank-high" => (With(2, TestTensors.UInt8("c", [2, 2, 1], 1, 2, 3, 4)), "c"),
+            "fixed-dim" => (With(0, Floats("a", [2, 4])).Select((t, i) => i == 1 ? TestTensors.Int64("b", [2], 0, 0) : t).ToArray(), "a"),
+            "fixed-dim-zero" => (With(2, TestTensors.UInt8("c", [2, 0])), "c"),
             "dynamic-zero" => (With(0, Floats("a", [0, 3])), "a"),
             "dynamic-above-max" => (With(3, Floats("d", [MaxDynamic + 1])), "d"),
             "unnamed-dynamic-zero" => (With(3, Floats("d", [0])), "d"),
-            "inconsistent-batch" => (With(1, Tensors.Int64("b", [3], 0, 0, 0)), "b"),
+            "inconsistent-batch" => (With(1, TestTensors.Int64("b", [3], 0, 0, 0)), "b"),
             "too-large" => (With(3, Floats("d", [300])), null),
             _ => throw new ArgumentOutOfRangeException(nameof(scenario), scenario, null),
         };

@@ -1,4 +1,6 @@
 using Sesemi.Runtime.Trusted.Inference;
+using Sesemi.Security.Tensors;
+using Sesemi.TestUtilities;
 using Sesemi.TestUtilities.Models;
 
 namespace Sesemi.Runtime.Trusted.Tests.Inference;
@@ -12,7 +14,7 @@ public sealed class LoadedModelTests
     {
         using var model = Load(TinyOnnx.Add());
 
-        var output = Single(model.Run([Tensors.Float("x", [1, 4], 1, 2, 3, 4)], Ct));
+        var output = Single(model.Run([TestTensors.Float("x", [1, 4], 1, 2, 3, 4)], Ct));
 
         Assert.Equal("y", output.Name);
         Assert.Equal([1L, 4L], output.Shape);
@@ -28,7 +30,7 @@ public sealed class LoadedModelTests
         using var model = Load(TinyOnnx.MatMulAdd());
         var x = Enumerable.Range(0, batch * 3).Select(i => (float)((i % 7) - 3)).ToArray();
 
-        var output = Single(model.Run([Tensors.Float("x", [batch, 3], x)], Ct));
+        var output = Single(model.Run([TestTensors.Float("x", [batch, 3], x)], Ct));
 
         Assert.Equal([batch, 2L], output.Shape);
         Assert.Equal(MatMulAdd(x), output.Floats());
@@ -39,7 +41,7 @@ public sealed class LoadedModelTests
     {
         using var model = Load(TinyOnnx.TwoInTwoOut());
 
-        var result = model.Run([Tensors.Float("values", [2], 0.25f, 0.5f), Tensors.Int64("ids", [2], 7, -3)], Ct);
+        var result = model.Run([TestTensors.Float("values", [2], 0.25f, 0.5f), TestTensors.Int64("ids", [2], 7, -3)], Ct);
 
         Assert.True(result.IsOk, result.ToString());
         Assert.Equal(["sum", "ids_copy"], result.Value.Select(t => t.Name));
@@ -53,7 +55,7 @@ public sealed class LoadedModelTests
     {
         using var model = Load(TinyOnnx.Int64Sum());
 
-        var output = Single(model.Run([Tensors.Int64("a", [3], (1L << 53) + 1, -5, long.MinValue + 2), Tensors.Int64("b", [3], 1, 5, -2)], Ct));
+        var output = Single(model.Run([TestTensors.Int64("a", [3], (1L << 53) + 1, -5, long.MinValue + 2), TestTensors.Int64("b", [3], 1, 5, -2)], Ct));
 
         Assert.Equal([(1L << 53) + 2, 0L, long.MinValue], output.Int64s());
     }
@@ -64,7 +66,7 @@ public sealed class LoadedModelTests
     {
         var type = (TensorDataType)typeValue;
         using var model = Load(TinyOnnx.Identity((OnnxDataType)typeValue, 2, "n"));
-        var input = new NamedTensor("x", type, [2, 3], Tensors.SampleData(type, 6, typeValue));
+        var input = new NamedTensor("x", type, [2, 3], TestTensors.SampleData(type, 6, typeValue));
 
         var result = model.RunEncoded(TensorCodec.Encode([input]), null, Ct);
 
@@ -95,10 +97,10 @@ public sealed class LoadedModelTests
     public void Run_OutputsOwnTheirData()
     {
         using var model = Load(TinyOnnx.Add());
-        var input = Tensors.Float("x", [1, 4], 1, 2, 3, 4);
+        var input = TestTensors.Float("x", [1, 4], 1, 2, 3, 4);
 
         var first = Single(model.Run([input], Ct));
-        _ = Single(model.Run([Tensors.Float("x", [1, 4], 9, 9, 9, 9)], Ct));
+        _ = Single(model.Run([TestTensors.Float("x", [1, 4], 9, 9, 9, 9)], Ct));
 
         Assert.Equal([1.5f, 1f, 5f, 14f], first.Floats());
     }
@@ -114,7 +116,7 @@ public sealed class LoadedModelTests
             var batch = 1 + (i % 5);
             var x = Enumerable.Range(0, batch * 3).Select(j => (float)(i - j)).ToArray();
             start.Wait(TestContext.Current.CancellationToken);
-            var result = model.Run([Tensors.Float("x", [batch, 3], x)], TestContext.Current.CancellationToken);
+            var result = model.Run([TestTensors.Float("x", [batch, 3], x)], TestContext.Current.CancellationToken);
             return (Expected: MatMulAdd(x), Result: result);
         })).ToArray();
         start.Set();
@@ -136,7 +138,7 @@ public sealed class LoadedModelTests
         using var model = Load(bytes);
 
         Assert.All(bytes, b => Assert.Equal(0, b));
-        Assert.Equal([1.5f, 1.5f], Single(model.Run([Tensors.Float("x", [1, 3], 1, 0, 0)], Ct)).Floats());
+        Assert.Equal([1.5f, 1.5f], Single(model.Run([TestTensors.Float("x", [1, 3], 1, 0, 0)], Ct)).Floats());
         Assert.Equal(bytes.Length, model.SizeBytes);
     }
 
@@ -174,7 +176,7 @@ public sealed class LoadedModelTests
     {
         using var model = Load(TinyOnnx.Add());
 
-        Assert.Equal(InferenceErrorCodes.InputWrongShape, model.Run([Tensors.Float("x", [1, 3], 1, 2, 3)], Ct).Code);
+        Assert.Equal(InferenceErrorCodes.InputWrongShape, model.Run([TestTensors.Float("x", [1, 3], 1, 2, 3)], Ct).Code);
         Assert.Equal(InferenceErrorCodes.InputMissing, model.Run([], Ct).Code);
     }
 
@@ -183,8 +185,8 @@ public sealed class LoadedModelTests
     {
         using var model = Load(TinyOnnx.MatMulAdd(), new ModelOptions { MaxInputBytes = 120 });
 
-        Assert.True(model.Run([Tensors.Float("x", [10, 3], new float[30])], Ct).IsOk);
-        Assert.Equal(InferenceErrorCodes.InputTooLarge, model.Run([Tensors.Float("x", [11, 3], new float[33])], Ct).Code);
+        Assert.True(model.Run([TestTensors.Float("x", [10, 3], new float[30])], Ct).IsOk);
+        Assert.Equal(InferenceErrorCodes.InputTooLarge, model.Run([TestTensors.Float("x", [11, 3], new float[33])], Ct).Code);
     }
 
     [Fact]
@@ -199,10 +201,10 @@ public sealed class LoadedModelTests
             .ToModel();
         using var model = Load(bytes);
 
-        var result = model.Run([Tensors.Float("p", [2], 1, 2), Tensors.Float("q", [3], 1, 2, 3)], Ct);
+        var result = model.Run([TestTensors.Float("p", [2], 1, 2), TestTensors.Float("q", [3], 1, 2, 3)], Ct);
 
         Assert.Equal(InferenceErrorCodes.ModelRunFailed, result.Code);
-        Assert.True(model.Run([Tensors.Float("p", [2], 1, 2), Tensors.Float("q", [2], 1, 2)], Ct).IsOk);
+        Assert.True(model.Run([TestTensors.Float("p", [2], 1, 2), TestTensors.Float("q", [2], 1, 2)], Ct).IsOk);
     }
 
     [Fact]
@@ -210,8 +212,8 @@ public sealed class LoadedModelTests
     {
         using var model = Load(TinyOnnx.Add());
 
-        Assert.Equal(InferenceErrorCodes.BadMagic, model.RunEncoded("nope"u8.ToArray(), null, Ct).Code);
-        Assert.Equal(InferenceErrorCodes.InputUnknownName, model.RunEncoded(TensorCodec.Encode([Tensors.Float("z", [1], 1)]), null, Ct).Code);
+        Assert.Equal(TensorErrorCodes.BadMagic, model.RunEncoded("nope"u8.ToArray(), null, Ct).Code);
+        Assert.Equal(InferenceErrorCodes.InputUnknownName, model.RunEncoded(TensorCodec.Encode([TestTensors.Float("z", [1], 1)]), null, Ct).Code);
     }
 
     [Fact]
@@ -219,9 +221,9 @@ public sealed class LoadedModelTests
     {
         using var model = Load(TinyOnnx.Add());
 
-        var result = model.RunEncoded(TensorCodec.Encode([Tensors.Float("x", [1, 4], 0, 0, 0, 0)]), TensorCodecLimits.Default, Ct);
+        var result = model.RunEncoded(TensorCodec.Encode([TestTensors.Float("x", [1, 4], 0, 0, 0, 0)]), TensorCodecLimits.Default, Ct);
 
-        var expected = TensorCodec.Encode([Tensors.Float("y", [1, 4], [.. TinyOnnx.AddBias])]);
+        var expected = TensorCodec.Encode([TestTensors.Float("y", [1, 4], [.. TinyOnnx.AddBias])]);
         Assert.Equal(expected, result.Value);
     }
 
@@ -230,7 +232,7 @@ public sealed class LoadedModelTests
     {
         using var model = Load(TinyOnnx.Add());
 
-        Assert.Throws<OperationCanceledException>(() => model.Run([Tensors.Float("x", [1, 4], 1, 2, 3, 4)], new CancellationToken(canceled: true)));
+        Assert.Throws<OperationCanceledException>(() => model.Run([TestTensors.Float("x", [1, 4], 1, 2, 3, 4)], new CancellationToken(canceled: true)));
     }
 
     [Fact]
@@ -249,7 +251,7 @@ public sealed class LoadedModelTests
         var bytes = graph.Node("Identity", [previous], ["y"]).Output("y", OnnxDataType.Float, "n", "n").ToModel();
         using var model = Load(bytes, new ModelOptions { MaxInputBytes = 32L * 1024 * 1024 });
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        var input = Tensors.Float("x", [2048, 2048], new float[2048 * 2048]);
+        var input = TestTensors.Float("x", [2048, 2048], new float[2048 * 2048]);
 
         var run = Task.Run(() => model.Run([input], cancel.Token), Ct);
         await Task.Delay(300, Ct);
@@ -257,7 +259,7 @@ public sealed class LoadedModelTests
 
         var cancelled = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.WaitAsync(TimeSpan.FromSeconds(60), Ct));
         Assert.IsType<Microsoft.ML.OnnxRuntime.OnnxRuntimeException>(cancelled.InnerException);
-        Assert.True(model.Run([Tensors.Float("x", [1, 1], 2)], Ct).IsOk);
+        Assert.True(model.Run([TestTensors.Float("x", [1, 1], 2)], Ct).IsOk);
     }
 
     [Fact]
@@ -270,14 +272,14 @@ public sealed class LoadedModelTests
         model.Dispose();
 
         Assert.False(model.IsClosed);
-        Assert.True(lease.Model.Run([Tensors.Float("x", [1, 4], 1, 2, 3, 4)], Ct).IsOk);
+        Assert.True(lease.Model.Run([TestTensors.Float("x", [1, 4], 1, 2, 3, 4)], Ct).IsOk);
 
         lease.Dispose();
         lease.Dispose();
 
         Assert.True(model.IsClosed);
         Assert.Throws<ObjectDisposedException>(() => lease.Model);
-        Assert.Throws<ObjectDisposedException>(() => model.Run([Tensors.Float("x", [1, 4], 1, 2, 3, 4)], Ct));
+        Assert.Throws<ObjectDisposedException>(() => model.Run([TestTensors.Float("x", [1, 4], 1, 2, 3, 4)], Ct));
         Assert.Throws<ObjectDisposedException>(model.Lease);
     }
 

@@ -1,4 +1,5 @@
 using Sesemi.Runtime.Trusted.Inference;
+using Sesemi.TestUtilities;
 using Sesemi.TestUtilities.Models;
 
 namespace Sesemi.Runtime.Trusted.Tests.Inference;
@@ -31,7 +32,7 @@ public sealed class ModelCacheTests
 
         using var lease = await GetAsync(cache, "add", new CountingLoader(ModelBytes));
 
-        var result = lease.Model.Run([Tensors.Float("x", [1, 4], 1, 1, 1, 1)], Ct);
+        var result = lease.Model.Run([TestTensors.Float("x", [1, 4], 1, 1, 1, 1)], Ct);
         Assert.True(result.IsOk, result.ToString());
         Assert.Equal([1.5f, 0f, 3f, 11f], result.Value[0].Floats());
     }
@@ -203,7 +204,7 @@ public sealed class ModelCacheTests
         Assert.Equal(1, cache.Counters.Evictions);
         Assert.Equal(ModelBytes, cache.UsedBytes);
         Assert.False(model.IsClosed);
-        Assert.True(inFlight.Model.Run([Tensors.Float("x", [1, 4], 0, 0, 0, 0)], Ct).IsOk);
+        Assert.True(inFlight.Model.Run([TestTensors.Float("x", [1, 4], 0, 0, 0, 0)], Ct).IsOk);
 
         inFlight.Dispose();
 
@@ -222,7 +223,7 @@ public sealed class ModelCacheTests
         {
             using var _ = own;
             start.Wait(Ct);
-            return Enumerable.Range(0, 20).All(_ => own.Model.Run([Tensors.Float("x", [1, 4], i, i, i, i)], Ct).IsOk);
+            return Enumerable.Range(0, 20).All(_ => own.Model.Run([TestTensors.Float("x", [1, 4], i, i, i, i)], Ct).IsOk);
         })).ToArray();
 
         (await GetAsync(cache, "evictor", new CountingLoader(ModelBytes))).Dispose();

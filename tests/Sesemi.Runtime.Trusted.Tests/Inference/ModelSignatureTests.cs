@@ -1,4 +1,5 @@
 using Sesemi.Runtime.Trusted.Inference;
+using Sesemi.Security.Tensors;
 using Sesemi.TestUtilities.Models;
 
 namespace Sesemi.Runtime.Trusted.Tests.Inference;

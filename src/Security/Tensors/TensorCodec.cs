@@ -4,10 +4,10 @@ using System.Globalization;
 using System.Text;
 using System.Text.Unicode;
 
-namespace Sesemi.Runtime.Trusted.Inference;
+namespace Sesemi.Security.Tensors;
 
 /// <summary>Limits that <see cref="TensorCodec.Decode"/> enforces while it reads a tensor set.</summary>
-internal sealed record TensorCodecLimits
+public sealed record TensorCodecLimits
 {
     /// <summary>The most tensors in one set (the format allows up to 65,535).</summary>
     public int MaxTensors { get; init; } = 64;
@@ -48,7 +48,7 @@ internal sealed record TensorCodecLimits
 /// </code>
 /// Header integers are big-endian like the other Sesemi formats; tensor data is little-endian, as in ONNX's
 /// <c>raw_data</c>, so that it goes to ONNX Runtime without conversion. Decoding is strict and reports every
-/// malformation as an <see cref="InferenceError"/> with a <c>tensor.*</c> code: a stream that ends early
+/// malformation as an <see cref="TensorError"/> with a <c>tensor.*</c> code: a stream that ends early
 /// (<c>tensor.truncated</c>), another magic (<c>tensor.bad_magic</c>), more tensors than allowed
 /// (<c>tensor.too_many</c>), an empty or ill-formed name (<c>tensor.invalid_name</c>), a name that is too long
 /// (<c>tensor.name_too_long</c>), a repeated name (<c>tensor.duplicate_name</c>), an unsupported element type
@@ -59,21 +59,21 @@ internal sealed record TensorCodecLimits
 /// (<c>tensor.invalid_bool</c>) and bytes after the last tensor (<c>tensor.trailing_bytes</c>). Fields are checked
 /// in the order they are read, so every strict prefix of a valid set fails as <c>tensor.truncated</c>.
 /// </summary>
-internal static class TensorCodec
+public static class TensorCodec
 {
     public const int HeaderLength = 6;
 
     private static readonly byte[] Magic = "STN1"u8.ToArray();
 
     /// <summary>Decodes a tensor set. The tensors' data are slices of <paramref name="payload"/>, not copies.</summary>
-    public static InferenceResult<IReadOnlyList<NamedTensor>> Decode(ReadOnlyMemory<byte> payload, TensorCodecLimits? limits = null)
+    public static TensorResult<IReadOnlyList<NamedTensor>> Decode(ReadOnlyMemory<byte> payload, TensorCodecLimits? limits = null)
     {
         limits ??= TensorCodecLimits.Default;
         var span = payload.Span;
         var magicLength = Math.Min(span.Length, Magic.Length);
         if (!span[..magicLength].SequenceEqual(Magic.AsSpan(0, magicLength)))
         {
-            return Fail(InferenceErrorCodes.BadMagic, "not a tensor set (the magic is not \"STN1\")");
+            return Fail(TensorErrorCodes.BadMagic, "not a tensor set (the magic is not \"STN1\")");
         }
 
         if (span.Length < HeaderLength)
@@ -84,7 +84,7 @@ internal static class TensorCodec
         int count = BinaryPrimitives.ReadUInt16BigEndian(span[4..]);
         if (count > limits.MaxTensors)
         {
-            return Fail(InferenceErrorCodes.TooManyTensors, Invariant($"the set has {count} tensors; at most {limits.MaxTensors} are allowed"));
+            return Fail(TensorErrorCodes.TooManyTensors, Invariant($"the set has {count} tensors; at most {limits.MaxTensors} are allowed"));
         }
 
         var tensors = new List<NamedTensor>(count);
@@ -102,12 +102,12 @@ internal static class TensorCodec
             offset += 2;
             if (nameLength == 0)
             {
-                return Fail(InferenceErrorCodes.InvalidName, Invariant($"tensor #{index} has an empty name"));
+                return Fail(TensorErrorCodes.InvalidName, Invariant($"tensor #{index} has an empty name"));
             }
 
             if (nameLength > limits.MaxNameBytes)
             {
-                return Fail(InferenceErrorCodes.NameTooLong, Invariant($"the name of tensor #{index} has {nameLength} bytes; at most {limits.MaxNameBytes} are allowed"));
+                return Fail(TensorErrorCodes.NameTooLong, Invariant($"the name of tensor #{index} has {nameLength} bytes; at most {limits.MaxNameBytes} are allowed"));
             }
 
             if (span.Length - offset < nameLength)
@@ -118,14 +118,14 @@ internal static class TensorCodec
             var nameBytes = span.Slice(offset, nameLength);
             if (!Utf8.IsValid(nameBytes))
             {
-                return Fail(InferenceErrorCodes.InvalidName, Invariant($"the name of tensor #{index} is not well-formed UTF-8"));
+                return Fail(TensorErrorCodes.InvalidName, Invariant($"the name of tensor #{index} is not well-formed UTF-8"));
             }
 
             var name = Encoding.UTF8.GetString(nameBytes);
             offset += nameLength;
             if (!names.Add(name))
             {
-                return Fail(InferenceErrorCodes.DuplicateName, $"tensor '{name}' appears more than once");
+                return Fail(TensorErrorCodes.DuplicateName, $"tensor '{name}' appears more than once");
             }
 
             if (span.Length - offset < 2)
@@ -138,13 +138,13 @@ internal static class TensorCodec
             offset += 2;
             if (!TensorDataTypes.IsSupported(typeValue))
             {
-                return Fail(InferenceErrorCodes.UnsupportedType, Invariant($"tensor '{name}' has element type {typeValue}, which is not supported"));
+                return Fail(TensorErrorCodes.UnsupportedType, Invariant($"tensor '{name}' has element type {typeValue}, which is not supported"));
             }
 
             var type = (TensorDataType)typeValue;
             if (rank > limits.MaxRank)
             {
-                return Fail(InferenceErrorCodes.RankTooLarge, Invariant($"tensor '{name}' has rank {rank}; at most {limits.MaxRank} is allowed"));
+                return Fail(TensorErrorCodes.RankTooLarge, Invariant($"tensor '{name}' has rank {rank}; at most {limits.MaxRank} is allowed"));
             }
 
             var shape = new long[rank];
@@ -159,13 +159,13 @@ internal static class TensorCodec
                 offset += sizeof(long);
                 if (shape[axis] < 0)
                 {
-                    return Fail(InferenceErrorCodes.NegativeDimension, Invariant($"dimension {axis} of tensor '{name}' is negative"));
+                    return Fail(TensorErrorCodes.NegativeDimension, Invariant($"dimension {axis} of tensor '{name}' is negative"));
                 }
             }
 
             if (!TryGetByteLength(type, shape, out var expected))
             {
-                return Fail(InferenceErrorCodes.SizeOverflow, $"the shape of tensor '{name}' describes more bytes than a 64-bit size can hold");
+                return Fail(TensorErrorCodes.SizeOverflow, $"the shape of tensor '{name}' describes more bytes than a 64-bit size can hold");
             }
 
             if (span.Length - offset < sizeof(ulong))
@@ -177,12 +177,12 @@ internal static class TensorCodec
             offset += sizeof(ulong);
             if (declared != (ulong)expected)
             {
-                return Fail(InferenceErrorCodes.LengthMismatch, Invariant($"tensor '{name}' declares {declared} data bytes; its shape and type need {expected}"));
+                return Fail(TensorErrorCodes.LengthMismatch, Invariant($"tensor '{name}' declares {declared} data bytes; its shape and type need {expected}"));
             }
 
             if (expected > limits.MaxDataBytes - totalData)
             {
-                return Fail(InferenceErrorCodes.TensorsTooLarge, Invariant($"the tensors hold more than {limits.MaxDataBytes} data bytes"));
+                return Fail(TensorErrorCodes.TensorsTooLarge, Invariant($"the tensors hold more than {limits.MaxDataBytes} data bytes"));
             }
 
             totalData += expected;
@@ -195,7 +195,7 @@ internal static class TensorCodec
             offset += (int)expected;
             if (type == TensorDataType.Bool && data.Span.ContainsAnyExcept((byte)0, (byte)1))
             {
-                return Fail(InferenceErrorCodes.InvalidBool, $"tensor '{name}' holds a bool byte other than 0 or 1");
+                return Fail(TensorErrorCodes.InvalidBool, $"tensor '{name}' holds a bool byte other than 0 or 1");
             }
 
             tensors.Add(new NamedTensor(name, type, ImmutableArray.Create(shape), data));
@@ -203,10 +203,10 @@ internal static class TensorCodec
 
         if (offset != span.Length)
         {
-            return Fail(InferenceErrorCodes.TrailingBytes, Invariant($"{span.Length - offset} bytes follow the last tensor"));
+            return Fail(TensorErrorCodes.TrailingBytes, Invariant($"{span.Length - offset} bytes follow the last tensor"));
         }
 
-        return InferenceResult<IReadOnlyList<NamedTensor>>.Ok(tensors);
+        return TensorResult.Ok<IReadOnlyList<NamedTensor>>(tensors);
     }
 
     /// <summary>The exact length of the STN1 encoding of <paramref name="tensors"/>.</summary>
@@ -320,11 +320,11 @@ internal static class TensorCodec
         return true;
     }
 
-    private static InferenceResult<IReadOnlyList<NamedTensor>> Fail(string code, string message) =>
-        InferenceResult<IReadOnlyList<NamedTensor>>.Fail(code, message);
+    private static TensorResult<IReadOnlyList<NamedTensor>> Fail(string code, string message) =>
+        TensorResult.Fail<IReadOnlyList<NamedTensor>>(code, message);
 
-    private static InferenceResult<IReadOnlyList<NamedTensor>> Truncated(string what) =>
-        Fail(InferenceErrorCodes.Truncated, "the tensor set ends inside " + what);
+    private static TensorResult<IReadOnlyList<NamedTensor>> Truncated(string what) =>
+        Fail(TensorErrorCodes.Truncated, "the tensor set ends inside " + what);
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

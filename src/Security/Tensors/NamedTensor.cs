@@ -2,14 +2,14 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Runtime.InteropServices;
 
-namespace Sesemi.Runtime.Trusted.Inference;
+namespace Sesemi.Security.Tensors;
 
 /// <summary>
 /// One named tensor: element type, shape and raw data (row-major, each element little-endian, bool one byte 0 or 1).
-/// Tensors decoded by <see cref="TensorCodec"/> refer to the decoded buffer (no copy); outputs of
-/// <see cref="LoadedModel.Run"/> own their data.
+/// Tensors decoded by <see cref="TensorCodec"/> refer to the decoded buffer (no copy); tensors made by
+/// <see cref="Create{T}"/> own a copy of their values.
 /// </summary>
-internal sealed class NamedTensor
+public sealed class NamedTensor
 {
     public NamedTensor(string name, TensorDataType type, ImmutableArray<long> shape, ReadOnlyMemory<byte> data)
     {

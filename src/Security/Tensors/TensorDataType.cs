@@ -1,11 +1,12 @@
-namespace Sesemi.Runtime.Trusted.Inference;
+namespace Sesemi.Security.Tensors;
 
 /// <summary>
 /// The element types a tensor set may carry. The values are ONNX's <c>TensorProto.DataType</c> numbers (which ONNX
 /// Runtime's <c>TensorElementType</c> shares), and they are the element-type byte of the STN1 format. Strings,
 /// complex numbers and the 8- and 4-bit float and integer types are not supported.
 /// </summary>
-internal enum TensorDataType : byte
+#pragma warning disable CA1720 // The members name element types on purpose: they are the types of the data.
+public enum TensorDataType : byte
 {
     Float32 = 1,
     UInt8 = 2,
@@ -21,8 +22,10 @@ internal enum TensorDataType : byte
     UInt64 = 13,
     BFloat16 = 16,
 }
+#pragma warning restore CA1720
 
-internal static class TensorDataTypes
+/// <summary>What each <see cref="TensorDataType"/> is: wire support, element size and name.</summary>
+public static class TensorDataTypes
 {
     /// <summary>Every supported element type, in wire-value order.</summary>
     public static IReadOnlyList<TensorDataType> All { get; } = Enum.GetValues<TensorDataType>();
@@ -58,4 +61,20 @@ internal static class TensorDataTypes
         TensorDataType.BFloat16 => "bfloat16",
         _ => "unsupported",
     };
+
+    /// <summary>The type whose <see cref="Name(TensorDataType)"/> is <paramref name="name"/> (exactly, lower case).</summary>
+    public static bool TryParse(string? name, out TensorDataType type)
+    {
+        foreach (var candidate in All)
+        {
+            if (string.Equals(candidate.Name(), name, StringComparison.Ordinal))
+            {
+                type = candidate;
+                return true;
+            }
+        }
+
+        type = default;
+        return false;
+    }
 }

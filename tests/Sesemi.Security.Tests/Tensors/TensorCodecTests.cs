@@ -1,9 +1,10 @@
 using System.Buffers.Binary;
 using System.Collections.Immutable;
 using System.Runtime.InteropServices;
-using Sesemi.Runtime.Trusted.Inference;
+using Sesemi.Security.Tensors;
+using Sesemi.TestUtilities;
 
-namespace Sesemi.Runtime.Trusted.Tests.Inference;
+namespace Sesemi.Security.Tests.Tensors;
 
 public sealed class TensorCodecTests
 {
@@ -18,10 +19,10 @@ public sealed class TensorCodecTests
         var type = (TensorDataType)typeValue;
         var tensors = new[]
         {
-            new NamedTensor("matrix", type, [2, 3], Tensors.SampleData(type, 6, 1)),
-            new NamedTensor("scalar", type, [], Tensors.SampleData(type, 1, 2)),
+            new NamedTensor("matrix", type, [2, 3], TestTensors.SampleData(type, 6, 1)),
+            new NamedTensor("scalar", type, [], TestTensors.SampleData(type, 1, 2)),
             new NamedTensor("empty", type, [4, 0, 2], Array.Empty<byte>()),
-            new NamedTensor("ünïcode ✓", type, [1, 1, 1, 5], Tensors.SampleData(type, 5, 3)),
+            new NamedTensor("ünïcode ✓", type, [1, 1, 1, 5], TestTensors.SampleData(type, 5, 3)),
         };
 
         var encoded = TensorCodec.Encode(tensors);
@@ -44,7 +45,7 @@ public sealed class TensorCodecTests
     {
         var tensors = new[]
         {
-            Tensors.Float("x", [1, 2], 1.0f, -2.0f),
+            TestTensors.Float("x", [1, 2], 1.0f, -2.0f),
             new NamedTensor("ok", TensorDataType.Bool, [], new byte[] { 1 }),
         };
 
@@ -71,7 +72,7 @@ public sealed class TensorCodecTests
     [Fact]
     public void Decode_DataAreSlicesOfThePayload_NotCopies()
     {
-        var encoded = TensorCodec.Encode([Tensors.Float("x", [2], 1, 2)]);
+        var encoded = TensorCodec.Encode([TestTensors.Float("x", [2], 1, 2)]);
 
         var decoded = TensorCodec.Decode(encoded);
 
@@ -84,9 +85,9 @@ public sealed class TensorCodecTests
     {
         var encoded = TensorCodec.Encode(
         [
-            Tensors.Float("first", [2, 2], 1, 2, 3, 4),
+            TestTensors.Float("first", [2, 2], 1, 2, 3, 4),
             new NamedTensor("flags", TensorDataType.Bool, [3], new byte[] { 1, 0, 1 }),
-            Tensors.Int64("scalar", [], 42),
+            TestTensors.Int64("scalar", [], 42),
         ]);
 
         for (var length = 0; length < encoded.Length; length++)
@@ -94,7 +95,7 @@ public sealed class TensorCodecTests
             var result = TensorCodec.Decode(encoded.AsMemory(0, length));
 
             Assert.False(result.IsOk);
-            Assert.Equal(InferenceErrorCodes.Truncated, result.Code);
+            Assert.Equal(TensorErrorCodes.Truncated, result.Code);
         }
 
         Assert.True(TensorCodec.Decode(encoded).IsOk);
@@ -110,61 +111,61 @@ public sealed class TensorCodecTests
     {
         var payload = System.Text.Encoding.ASCII.GetBytes(start + "\0\0");
 
-        Assert.Equal(InferenceErrorCodes.BadMagic, TensorCodec.Decode(payload).Code);
+        Assert.Equal(TensorErrorCodes.BadMagic, TensorCodec.Decode(payload).Code);
     }
 
     [Fact]
     public void Decode_TrailingBytes_Fails()
     {
-        var encoded = TensorCodec.Encode([Tensors.Float("x", [1], 1)]);
+        var encoded = TensorCodec.Encode([TestTensors.Float("x", [1], 1)]);
 
-        Assert.Equal(InferenceErrorCodes.TrailingBytes, TensorCodec.Decode((byte[])[.. encoded, 0]).Code);
+        Assert.Equal(TensorErrorCodes.TrailingBytes, TensorCodec.Decode((byte[])[.. encoded, 0]).Code);
     }
 
     [Fact]
     public void Decode_CountBelowTheTensorsPresent_IsTrailingBytes()
     {
-        var encoded = TensorCodec.Encode([Tensors.Float("x", [1], 1), Tensors.Float("y", [1], 2)]);
+        var encoded = TensorCodec.Encode([TestTensors.Float("x", [1], 1), TestTensors.Float("y", [1], 2)]);
         BinaryPrimitives.WriteUInt16BigEndian(encoded.AsSpan(4), 1);
 
-        Assert.Equal(InferenceErrorCodes.TrailingBytes, TensorCodec.Decode(encoded).Code);
+        Assert.Equal(TensorErrorCodes.TrailingBytes, TensorCodec.Decode(encoded).Code);
     }
 
     [Fact]
     public void Decode_MoreTensorsThanTheLimit_Fails()
     {
-        var tensors = Enumerable.Range(0, 5).Select(i => Tensors.Float("t" + i, [1], i)).ToArray();
+        var tensors = Enumerable.Range(0, 5).Select(i => TestTensors.Float("t" + i, [1], i)).ToArray();
         var encoded = TensorCodec.Encode(tensors);
         var limits = new TensorCodecLimits { MaxTensors = 4 };
 
-        Assert.Equal(InferenceErrorCodes.TooManyTensors, TensorCodec.Decode(encoded, limits).Code);
+        Assert.Equal(TensorErrorCodes.TooManyTensors, TensorCodec.Decode(encoded, limits).Code);
         Assert.True(TensorCodec.Decode(encoded, limits with { MaxTensors = 5 }).IsOk);
     }
 
     [Fact]
     public void Decode_CountAloneAboveTheLimit_FailsBeforeReadingTensors()
     {
-        Assert.Equal(InferenceErrorCodes.TooManyTensors, TensorCodec.Decode(Convert.FromHexString("53544E31FFFF")).Code);
+        Assert.Equal(TensorErrorCodes.TooManyTensors, TensorCodec.Decode(Convert.FromHexString("53544E31FFFF")).Code);
     }
 
     [Fact]
     public void Decode_DuplicateNames_Fail()
     {
-        var one = TensorCodec.Encode([Tensors.Float("x", [1], 1)]);
+        var one = TensorCodec.Encode([TestTensors.Float("x", [1], 1)]);
         var twice = Header(2).Concat(one.Skip(6)).Concat(one.Skip(6)).ToArray();
 
         var result = TensorCodec.Decode(twice);
 
-        Assert.Equal(InferenceErrorCodes.DuplicateName, result.Code);
+        Assert.Equal(TensorErrorCodes.DuplicateName, result.Code);
         Assert.Contains("'x'", result.Error!.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Decode_NameLongerThanTheLimit_Fails()
     {
-        var encoded = TensorCodec.Encode([Tensors.Float(new string('n', 300), [1], 1)]);
+        var encoded = TensorCodec.Encode([TestTensors.Float(new string('n', 300), [1], 1)]);
 
-        Assert.Equal(InferenceErrorCodes.NameTooLong, TensorCodec.Decode(encoded).Code);
+        Assert.Equal(TensorErrorCodes.NameTooLong, TensorCodec.Decode(encoded).Code);
         Assert.True(TensorCodec.Decode(encoded, new TensorCodecLimits { MaxNameBytes = 300 }).IsOk);
     }
 
@@ -173,7 +174,7 @@ public sealed class TensorCodecTests
     {
         var payload = Header(1).Concat(Convert.FromHexString("0000" + "01" + "00" + "0000000000000004" + "00000000")).ToArray();
 
-        Assert.Equal(InferenceErrorCodes.InvalidName, TensorCodec.Decode(payload).Code);
+        Assert.Equal(TensorErrorCodes.InvalidName, TensorCodec.Decode(payload).Code);
     }
 
     [Theory]
@@ -189,7 +190,7 @@ public sealed class TensorCodecTests
             .Concat(Convert.FromHexString("01" + "00" + "0000000000000004" + "00000000"))
             .ToArray();
 
-        Assert.Equal(InferenceErrorCodes.InvalidName, TensorCodec.Decode(payload).Code);
+        Assert.Equal(TensorErrorCodes.InvalidName, TensorCodec.Decode(payload).Code);
     }
 
     [Theory]
@@ -198,7 +199,7 @@ public sealed class TensorCodecTests
     {
         var payload = Tensor("x", (byte)typeValue, [1], 4);
 
-        Assert.Equal(InferenceErrorCodes.UnsupportedType, TensorCodec.Decode(payload).Code);
+        Assert.Equal(TensorErrorCodes.UnsupportedType, TensorCodec.Decode(payload).Code);
     }
 
     [Fact]
@@ -207,15 +208,15 @@ public sealed class TensorCodecTests
         var shape = Enumerable.Repeat(1L, 17).ToArray();
         var payload = Tensor("x", 2, shape, 1, dataBytes: 1);
 
-        Assert.Equal(InferenceErrorCodes.RankTooLarge, TensorCodec.Decode(payload).Code);
+        Assert.Equal(TensorErrorCodes.RankTooLarge, TensorCodec.Decode(payload).Code);
         Assert.True(TensorCodec.Decode(payload, new TensorCodecLimits { MaxRank = 17 }).IsOk);
     }
 
     [Fact]
     public void Decode_NegativeDimension_Fails()
     {
-        Assert.Equal(InferenceErrorCodes.NegativeDimension, TensorCodec.Decode(Tensor("x", 1, [2, -1], 0)).Code);
-        Assert.Equal(InferenceErrorCodes.NegativeDimension, TensorCodec.Decode(Tensor("x", 1, [long.MinValue], 0)).Code);
+        Assert.Equal(TensorErrorCodes.NegativeDimension, TensorCodec.Decode(Tensor("x", 1, [2, -1], 0)).Code);
+        Assert.Equal(TensorErrorCodes.NegativeDimension, TensorCodec.Decode(Tensor("x", 1, [long.MinValue], 0)).Code);
     }
 
     [Theory]
@@ -226,14 +227,14 @@ public sealed class TensorCodecTests
     [InlineData(2, new long[] { 3037000500, 3037000500 })] // just above the square root of 2^63
     public void Decode_ShapeWhoseByteLengthOverflows_IsSizeOverflow(int type, long[] shape)
     {
-        Assert.Equal(InferenceErrorCodes.SizeOverflow, TensorCodec.Decode(Tensor("x", (byte)type, shape, 0)).Code);
+        Assert.Equal(TensorErrorCodes.SizeOverflow, TensorCodec.Decode(Tensor("x", (byte)type, shape, 0)).Code);
     }
 
     [Fact]
     public void Decode_LargestShapeThatFits_IsNotOverflow_ButMismatchOrTooLarge()
     {
         // 2^60 float32 elements are 2^62 bytes, which fit in 64 bits; the declared 0 bytes do not match.
-        Assert.Equal(InferenceErrorCodes.LengthMismatch, TensorCodec.Decode(Tensor("x", 1, [1L << 60], 0)).Code);
+        Assert.Equal(TensorErrorCodes.LengthMismatch, TensorCodec.Decode(Tensor("x", 1, [1L << 60], 0)).Code);
     }
 
     [Theory]
@@ -245,7 +246,7 @@ public sealed class TensorCodecTests
     {
         var payload = Tensor("x", 1, [2], declared, dataBytes: 8);
 
-        Assert.Equal(InferenceErrorCodes.LengthMismatch, TensorCodec.Decode(payload).Code);
+        Assert.Equal(TensorErrorCodes.LengthMismatch, TensorCodec.Decode(payload).Code);
     }
 
     [Fact]
@@ -254,15 +255,15 @@ public sealed class TensorCodecTests
         var payload = Tensor("x", 2, [1], 0, dataBytes: 1);
         BinaryPrimitives.WriteUInt64BigEndian(payload.AsSpan(payload.Length - 9), ulong.MaxValue);
 
-        Assert.Equal(InferenceErrorCodes.LengthMismatch, TensorCodec.Decode(payload).Code);
+        Assert.Equal(TensorErrorCodes.LengthMismatch, TensorCodec.Decode(payload).Code);
     }
 
     [Fact]
     public void Decode_MoreDataThanTheLimit_IsTooLarge_CountedOverAllTensors()
     {
-        var encoded = TensorCodec.Encode([Tensors.UInt8("a", [60], new byte[60]), Tensors.UInt8("b", [60], new byte[60])]);
+        var encoded = TensorCodec.Encode([TestTensors.UInt8("a", [60], new byte[60]), TestTensors.UInt8("b", [60], new byte[60])]);
 
-        Assert.Equal(InferenceErrorCodes.TensorsTooLarge, TensorCodec.Decode(encoded, new TensorCodecLimits { MaxDataBytes = 100 }).Code);
+        Assert.Equal(TensorErrorCodes.TensorsTooLarge, TensorCodec.Decode(encoded, new TensorCodecLimits { MaxDataBytes = 100 }).Code);
         Assert.True(TensorCodec.Decode(encoded, new TensorCodecLimits { MaxDataBytes = 120 }).IsOk);
     }
 
@@ -272,7 +273,7 @@ public sealed class TensorCodecTests
         // 2^40 bytes declared consistently with the shape: refused by the limit before the payload is even consulted.
         var payload = Tensor("x", 2, [1L << 40], 1L << 40);
 
-        Assert.Equal(InferenceErrorCodes.TensorsTooLarge, TensorCodec.Decode(payload).Code);
+        Assert.Equal(TensorErrorCodes.TensorsTooLarge, TensorCodec.Decode(payload).Code);
     }
 
     [Theory]
@@ -286,7 +287,7 @@ public sealed class TensorCodecTests
             .Concat(new byte[] { 1, value, 0 })
             .ToArray();
 
-        Assert.Equal(InferenceErrorCodes.InvalidBool, TensorCodec.Decode(payload).Code);
+        Assert.Equal(TensorErrorCodes.InvalidBool, TensorCodec.Decode(payload).Code);
     }
 
     [Fact]
@@ -300,7 +301,7 @@ public sealed class TensorCodecTests
 
         var result = TensorCodec.Decode(payload);
 
-        Assert.Equal(InferenceErrorCodes.InvalidBool, result.Code);
+        Assert.Equal(TensorErrorCodes.InvalidBool, result.Code);
         Assert.Contains("'b'", result.Error!.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("94", result.Error.Message, StringComparison.Ordinal); // 0x5E
         Assert.DoesNotContain("5E", result.Error.Message, StringComparison.OrdinalIgnoreCase);
@@ -309,13 +310,13 @@ public sealed class TensorCodecTests
     [Fact]
     public void Encode_DuplicateNames_Throws()
     {
-        Assert.Throws<ArgumentException>(() => TensorCodec.Encode([Tensors.Float("x", [1], 1), Tensors.Float("x", [1], 2)]));
+        Assert.Throws<ArgumentException>(() => TensorCodec.Encode([TestTensors.Float("x", [1], 1), TestTensors.Float("x", [1], 2)]));
     }
 
     [Fact]
     public void Encode_IntoATooSmallBuffer_Throws()
     {
-        var tensors = new[] { Tensors.Float("x", [1], 1) };
+        var tensors = new[] { TestTensors.Float("x", [1], 1) };
 
         Assert.Throws<ArgumentException>(() => TensorCodec.Encode(tensors, new byte[TensorCodec.GetEncodedLength(tensors) - 1]));
     }
@@ -332,7 +333,7 @@ public sealed class TensorCodecTests
     [Fact]
     public void NamedTensor_ToString_ShowsShapeAndTypeOnly()
     {
-        var tensor = Tensors.Float("x", [1, 2], 123.5f, 678.25f);
+        var tensor = TestTensors.Float("x", [1, 2], 123.5f, 678.25f);
 
         Assert.Equal("x: float32[1,2]", tensor.ToString());
     }

@@ -1,10 +1,12 @@
 using System.Runtime.InteropServices;
-using Sesemi.Runtime.Trusted.Inference;
+using Sesemi.Security.Tensors;
 
-namespace Sesemi.Runtime.Trusted.Tests.Inference;
+namespace Sesemi.TestUtilities;
+
+#pragma warning disable CA1720 // The helpers are named after the element types they build.
 
 /// <summary>Builds and reads <see cref="NamedTensor"/>s in tests.</summary>
-internal static class Tensors
+public static class TestTensors
 {
     public static NamedTensor Float(string name, long[] shape, params float[] values) =>
         NamedTensor.Create<float>(name, TensorDataType.Float32, shape, values);
