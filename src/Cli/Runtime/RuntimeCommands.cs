@@ -28,6 +28,7 @@ internal static class RuntimeCommands
         var command = new Command("runtime", "Run the inference runtime (SeMIRT) as an OpenWhisk action, or print its measurement.");
         command.Subcommands.Add(CreateServe());
         command.Subcommands.Add(CreateMeasure());
+        command.Subcommands.Add(RuntimeBenchCommand.Create());
         return command;
     }
 
