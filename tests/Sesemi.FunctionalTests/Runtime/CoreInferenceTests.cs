@@ -86,6 +86,34 @@ public sealed class CoreInferenceTests
         Assert.True(ok.Outcome.IsSuccess, ok.Outcome.Error);
     }
 
+    [Theory]
+    [InlineData("flipped byte")]
+    [InlineData("truncated")]
+    [InlineData("not an envelope")]
+    public async Task CorruptModelInTheStore_IsModelCorrupt_AndAGoodCopyLaterLoads(string damage)
+    {
+        await using var harness = await KeyServiceHarness.StartAsync();
+        var scenario = await Scenario.CreateAsync(harness);
+        var store = await StoreModelAsync(scenario, TinyOnnx.MatMulAdd());
+        var file = new DirectoryModelStore(store).PathOf(ModelId.Parse(scenario.Model));
+        var good = await File.ReadAllBytesAsync(file, Token);
+        var bad = damage switch
+        {
+            "flipped byte" => good.Select((b, i) => i == good.Length / 2 ? (byte)(b ^ 1) : b).ToArray(),
+            "truncated" => good[..(good.Length - 20)],
+            _ => "not a sealed model"u8.ToArray(),
+        };
+        await File.WriteAllBytesAsync(file, bad, Token);
+        using var core = await StartCoreAsync(harness, scenario, store);
+
+        var corrupt = await InferAsync(core, harness, scenario, "corrupt", [1f, 2f, 3f]);
+        await File.WriteAllBytesAsync(file, good, Token);
+        var repaired = await InferAsync(core, harness, scenario, "repaired", [1f, 2f, 3f]);
+
+        Assert.Equal(InferenceErrors.ModelCorrupt, corrupt.Outcome.Error);
+        Assert.True(repaired.Outcome.IsSuccess, repaired.Outcome.Error);
+    }
+
     private static async Task<string> StoreModelAsync(Scenario scenario, byte[] model)
     {
         var directory = Directory.CreateTempSubdirectory("sesemi-models-").FullName;

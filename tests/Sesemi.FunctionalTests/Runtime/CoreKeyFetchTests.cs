@@ -138,6 +138,34 @@ public sealed class CoreKeyFetchTests
         working.Hold!.Value.Dispose();
     }
 
+    [Fact]
+    public async Task KeyServiceThatNeverAnswers_FailsWithTimeout_WithinTheConfiguredBound()
+    {
+        await using var harness = await KeyServiceHarness.StartAsync();
+        var scenario = await Scenario.CreateAsync(harness);
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        var accepted = new List<System.Net.Sockets.TcpClient>();
+        var accepting = Task.Run(async () => accepted.Add(await silent.AcceptTcpClientAsync(Token)), Token);
+        var options = new TrustedCoreOptions
+        {
+            TrustedKeyServices = [harness.Server.Measurement.ToString()],
+            SimulatedRootPins = [harness.Tee.Platform.RootPin],
+            KeyServiceTimeout = TimeSpan.FromMilliseconds(300),
+        };
+        using var core = await TrustedCore.StartAsync(new LoopbackEnclaveHost(harness.Tee.Provider(scenario.Runtime)), options, harness.Time, Token);
+
+        var slow = await core.AcquireKeysAsync(new Uri($"https://127.0.0.1:{((System.Net.IPEndPoint)silent.LocalEndpoint).Port}"), User(scenario), Model(scenario), Token)
+            .WaitAsync(TimeSpan.FromSeconds(30), Token);
+        var working = await core.AcquireKeysAsync(harness.Url, User(scenario), Model(scenario), Token);
+
+        Assert.Equal(KeyFetchErrors.Timeout, slow.Error);
+        Assert.NotNull(working.Hold);
+        working.Hold!.Value.Dispose();
+        await accepting;
+        accepted.ForEach(c => c.Dispose());
+    }
+
     private static Task<TrustedCore> StartCoreAsync(KeyServiceHarness harness, IEnclaveHost host) =>
         TrustedCore.StartAsync(
             host,
