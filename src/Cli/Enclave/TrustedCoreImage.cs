@@ -16,28 +16,12 @@ internal static class TrustedCoreImage
     public static string AssemblyPath => typeof(TrustedCore).Assembly.Location;
 
     public static SimulatedEnclave Load(TrustedCoreOptions options, bool debug = false) =>
-        new(SimulatedEnclave.Measure(Code(), options.ToMeasuredConfiguration()), SimulatedEnclave.DefaultSigner, debug: debug);
-
-    /// <summary>Each assembly as name length i64 BE ‖ name ‖ length i64 BE ‖ bytes, in a fixed order.</summary>
-    private static byte[] Code()
-    {
-        Type[] parts = [typeof(TrustedCore), typeof(Measurement), typeof(Sesemi.Contracts.KeyService.KeyServiceRoutes)];
-        using var buffer = new MemoryStream();
-        Span<byte> length = stackalloc byte[8];
-        foreach (var assembly in parts.Select(t => t.Assembly))
-        {
-            var name = System.Text.Encoding.UTF8.GetBytes(assembly.GetName().Name!);
-            var bytes = File.ReadAllBytes(assembly.Location);
-            System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(length, name.Length);
-            buffer.Write(length);
-            buffer.Write(name);
-            System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(length, bytes.LongLength);
-            buffer.Write(length);
-            buffer.Write(bytes);
-        }
-
-        return buffer.ToArray();
-    }
+        new(SimulatedEnclave.MeasureParts(Code(), options.ToMeasuredConfiguration()), SimulatedEnclave.DefaultSigner, debug: debug);
 
     public static Measurement Measure(TrustedCoreOptions options) => Load(options).Measurement;
+
+    /// <summary>The trusted core's assembly and the Sesemi assemblies it runs, in a fixed order.</summary>
+    private static IEnumerable<(string Name, byte[] Code)> Code() =>
+        new[] { typeof(TrustedCore), typeof(Measurement), typeof(Sesemi.Contracts.KeyService.KeyServiceRoutes) }
+            .Select(t => (t.Assembly.GetName().Name!, File.ReadAllBytes(t.Assembly.Location)));
 }

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Sesemi.Contracts.KeyService;
 using Sesemi.Security.Attestation;
@@ -109,47 +108,12 @@ public sealed class RuntimeKeyClient : IDisposable
             throw Rejected("the release has no lease id or no valid measurement");
         }
 
-        byte[] sealedRelease;
-        try
-        {
-            sealedRelease = Convert.FromBase64String(release.Sealed);
-        }
-        catch (FormatException)
-        {
-            throw Rejected("the sealed release is not base64");
-        }
-
-        byte[]? opened = null;
-        try
-        {
-            using var recipient = KeyReleaseSeal.RecipientKeyOf(_certificate);
-            var context = KeyReleasePayload.Context(release.LeaseId, release.User, release.Model, release.Measurement);
-            var error = KeyReleaseSeal.TryOpen(recipient, sealedRelease, context, out opened);
-            if (opened is null)
-            {
-                throw Rejected($"the release does not open with this runtime's key ({error})");
-            }
-
-            if (!KeyReleasePayload.TryDecode(opened, out var payload))
-            {
-                throw Rejected("the opened release is not a valid key release payload");
-            }
-
-            if (payload!.ExpiresAt.ToUnixTimeMilliseconds() != release.ExpiresAt.ToUnixTimeMilliseconds())
-            {
-                payload.Dispose();
-                throw Rejected("the release's sealed expiry differs from the one it announces");
-            }
-
-            return new ReleasedKeys(release.LeaseId, release.User, release.Model, release.Measurement, payload);
-        }
-        finally
-        {
-            if (opened is not null)
-            {
-                CryptographicOperations.ZeroMemory(opened);
-            }
-        }
+        using var recipient = KeyReleaseSeal.RecipientKeyOf(_certificate);
+        var payload = KeyReleaseOpener.TryOpen(
+            recipient, release.LeaseId, release.User, release.Model, release.Measurement, release.ExpiresAt, release.Sealed, out var failure);
+        return payload is null
+            ? throw Rejected(failure!)
+            : new ReleasedKeys(release.LeaseId, release.User, release.Model, release.Measurement, payload);
     }
 
     private static void RequirePrivateKey(X509Certificate2 attestedCertificate)

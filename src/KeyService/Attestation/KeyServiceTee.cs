@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
 using Sesemi.Security.Attestation;
@@ -27,7 +26,7 @@ public sealed record KeyServiceTee(IEvidenceProvider Provider, Measurement Measu
     {
         ArgumentNullException.ThrowIfNull(platform);
         ArgumentNullException.ThrowIfNull(options);
-        var enclave = new SimulatedEnclave(SimulatedEnclave.Measure(MeasuredCode(), MeasuredConfiguration(options)), SimulatedEnclave.DefaultSigner);
+        var enclave = new SimulatedEnclave(SimulatedEnclave.MeasureParts(MeasuredCode(), MeasuredConfiguration(options)), SimulatedEnclave.DefaultSigner);
         var pins = options.SimulatedRootPins.Append(platform.RootPin).Distinct(StringComparer.Ordinal).ToArray();
         return new KeyServiceTee(new SimulatedEvidenceProvider(platform, enclave, time), enclave.Measurement, [new SimulatedEvidenceVerifier(pins)])
         {
@@ -35,29 +34,10 @@ public sealed record KeyServiceTee(IEvidenceProvider Provider, Measurement Measu
         };
     }
 
-    /// <summary>
-    /// The code a simulated KeyService measures: the bytes of each Sesemi assembly it runs (this one, Security,
-    /// Contracts, Hosting), each as name length i64 BE ‖ name ‖ length i64 BE ‖ bytes, in a fixed order.
-    /// </summary>
-    internal static byte[] MeasuredCode()
-    {
-        Type[] parts = [typeof(KeyServiceTee), typeof(Measurement), typeof(Contracts.KeyService.KeyServiceRoutes), typeof(Sesemi.Hosting.Files.OwnerOnlyFile)];
-        using var buffer = new MemoryStream();
-        Span<byte> length = stackalloc byte[8];
-        foreach (var assembly in parts.Select(t => t.Assembly))
-        {
-            var name = Encoding.UTF8.GetBytes(assembly.GetName().Name!);
-            var bytes = File.ReadAllBytes(assembly.Location);
-            BinaryPrimitives.WriteInt64BigEndian(length, name.Length);
-            buffer.Write(length);
-            buffer.Write(name);
-            BinaryPrimitives.WriteInt64BigEndian(length, bytes.LongLength);
-            buffer.Write(length);
-            buffer.Write(bytes);
-        }
-
-        return buffer.ToArray();
-    }
+    /// <summary>The assemblies a simulated KeyService measures: its own and the Sesemi assemblies it runs, in a fixed order.</summary>
+    internal static IEnumerable<(string Name, byte[] Code)> MeasuredCode() =>
+        new[] { typeof(KeyServiceTee), typeof(Measurement), typeof(Contracts.KeyService.KeyServiceRoutes), typeof(Sesemi.Hosting.Files.OwnerOnlyFile) }
+            .Select(t => (t.Assembly.GetName().Name!, File.ReadAllBytes(t.Assembly.Location)));
 
     /// <summary>The settings that change what the KeyService will do with keys, in a canonical form.</summary>
     internal static byte[] MeasuredConfiguration(KeyServiceOptions options) => Encoding.UTF8.GetBytes(string.Create(

@@ -33,6 +33,10 @@ public sealed class KeyServiceServer : IAsyncDisposable
     public const string DatabaseFileName = "keyservice.db";
     public const string ProfileFileName = "connection.json";
 
+    // Keys derived from the storage key, one per use.
+    private const string VaultKeyPurpose = "keyservice/key-vault";
+    private const string AuditKeyPurpose = "keyservice/audit-head";
+
     private readonly WebApplication _app;
     private readonly IKeyServiceStore _store;
 
@@ -74,8 +78,8 @@ public sealed class KeyServiceServer : IAsyncDisposable
             : throw new NotSupportedException($"Sealing on {tee.Provider.Kind} is not available yet; run the KeyService on the simulated TEE.");
         var databasePath = Path.Combine(data, DatabaseFileName);
         using var storageKey = File.Exists(databasePath) ? sealedStorage.Unseal() : sealedStorage.UnsealOrCreateStorageKey();
-        var vaultKey = storageKey.Derive("keyservice/key-vault", []);
-        using var auditKey = storageKey.Derive("keyservice/audit-head", []);
+        var vaultKey = storageKey.Derive(VaultKeyPurpose, []);
+        using var auditKey = storageKey.Derive(AuditKeyPurpose, []);
         var store = SqliteKeyServiceStore.Open(databasePath, auditKey, time);
         try
         {
@@ -138,7 +142,7 @@ public sealed class KeyServiceServer : IAsyncDisposable
         }
 
         using var storageKey = new SimulatedSealedStorage(Path.Combine(data, SimulatedSealedStorage.FileName)).Unseal();
-        using var auditKey = storageKey.Derive("keyservice/audit-head", []);
+        using var auditKey = storageKey.Derive(AuditKeyPurpose, []);
         await using var store = SqliteKeyServiceStore.OpenForVerification(database, auditKey);
         return await store.VerifyAuditAsync(cancellationToken);
     }

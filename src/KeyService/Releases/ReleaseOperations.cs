@@ -151,7 +151,7 @@ internal sealed class ReleaseOperations(
 
     /// <summary>The versions and key ids a release carries, as one comparable string.</summary>
     private static string KeySetOf(ReleaseMaterial material) =>
-        KeySetOf(Newest(material.ModelKeys).Select(k => (k.Version, k.KeyId)), Newest(material.RequestKeys).Select(k => (k.Version, k.KeyId)));
+        KeySetOf(material.ModelKeys.Newest(k => k.Version).Select(k => (k.Version, k.KeyId)), material.RequestKeys.Newest(k => k.Version).Select(k => (k.Version, k.KeyId)));
 
     private static string KeySetOf(IEnumerable<(int Version, string KeyId)> modelKeys, IEnumerable<(int Version, string KeyId)> requestKeys) =>
         "model:" + string.Join(',', modelKeys.Select(k => $"{k.Version}={k.KeyId}")) + ";request:" + string.Join(',', requestKeys.Select(k => $"{k.Version}={k.KeyId}"));
@@ -160,11 +160,11 @@ internal sealed class ReleaseOperations(
     private async Task<string> CurrentKeySetAsync(GrantKey grant, CancellationToken cancellationToken)
     {
         var modelKeys = (await store.ListModelKeysAsync(grant.Model, cancellationToken))
-            .Where(k => k.RetiredAt is null).OrderByDescending(k => k.Version).Take(KeyReleasePayload.MaxVersions).OrderBy(k => k.Version)
+            .Where(k => k.RetiredAt is null).Newest(k => k.Version)
             .Select(k => (k.Version, k.KeyId));
         var requestKeys = (await store.ListRequestKeysAsync(grant.User, cancellationToken))
             .Where(k => k.Slot.Model == grant.Model && k.Slot.Measurement == grant.Measurement && k.Key.RetiredAt is null)
-            .OrderByDescending(k => k.Key.Version).Take(KeyReleasePayload.MaxVersions).OrderBy(k => k.Key.Version)
+            .Newest(k => k.Key.Version)
             .Select(k => (k.Key.Version, k.Key.KeyId));
         return KeySetOf(modelKeys, requestKeys);
     }
@@ -178,14 +178,17 @@ internal sealed class ReleaseOperations(
     private byte[] Seal(GrantKey grant, ReleaseMaterial material, string leaseId, DateTimeOffset expiresAt, byte[] runtimeKey)
     {
         var slot = new RequestKeySlot(grant.User, grant.Model, grant.Measurement);
-        var modelKeys = Newest(material.ModelKeys).Select(k => new VersionedKey(k.Version, vault.OpenModelKey(grant.Model, k))).ToList();
-        var requestKeys = Newest(material.RequestKeys).Select(k => new VersionedKey(k.Version, vault.OpenRequestKey(slot, k))).ToList();
+        var modelKeys = material.ModelKeys.Newest(k => k.Version).Select(k => new VersionedKey(k.Version, vault.OpenModelKey(grant.Model, k))).ToList();
+        var requestKeys = material.RequestKeys.Newest(k => k.Version).Select(k => new VersionedKey(k.Version, vault.OpenRequestKey(slot, k))).ToList();
         using var payload = new KeyReleasePayload(expiresAt, modelKeys, requestKeys);
         var context = KeyReleasePayload.Context(leaseId, grant.User.Value, grant.Model.Value, grant.Measurement.ToString());
         return payload.WithEncoded(plaintext => KeyReleaseSeal.Seal(runtimeKey, plaintext, context));
     }
+}
 
-    /// <summary>A release carries at most the newest <see cref="KeyReleasePayload.MaxVersions"/> active versions of a key.</summary>
-    private static IEnumerable<SealedKey> Newest(IReadOnlyList<SealedKey> keys) =>
-        keys.OrderByDescending(k => k.Version).Take(KeyReleasePayload.MaxVersions).OrderBy(k => k.Version);
+/// <summary>Which key versions a release carries: at most the newest <see cref="KeyReleasePayload.MaxVersions"/>, oldest first.</summary>
+internal static class ReleasedVersions
+{
+    public static IEnumerable<T> Newest<T>(this IEnumerable<T> keys, Func<T, int> version) =>
+        keys.OrderByDescending(version).Take(KeyReleasePayload.MaxVersions).OrderBy(version);
 }

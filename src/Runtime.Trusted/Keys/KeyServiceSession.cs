@@ -5,7 +5,6 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Sesemi.Contracts.KeyService;
 using Sesemi.Runtime.Trusted.Hosting;
-using Sesemi.Security.Envelopes;
 using Sesemi.Security.Identities;
 using Sesemi.Security.KeyRelease;
 using Sesemi.Security.RaTls;
@@ -168,30 +167,11 @@ internal sealed class KeyServiceSession(
             return KeyFetch.Fail(KeyFetchErrors.BadReply, "the KeyService released keys for another user or model");
         }
 
-        var sealedRelease = new byte[(release.Sealed.Length / 4 * 3) + 3];
-        if (!Convert.TryFromBase64String(release.Sealed, sealedRelease, out var length))
-        {
-            return KeyFetch.Fail(KeyFetchErrors.BadReply, "the KeyService's release is not base64");
-        }
-
-        var context = KeyReleasePayload.Context(release.LeaseId, release.User, release.Model, release.Measurement);
-        var error = KeyReleaseSeal.TryOpen(releaseKey, sealedRelease.AsSpan(0, length), context, out var plaintext);
-        if (error != EnvelopeError.None || plaintext is null)
-        {
-            return KeyFetch.Fail(KeyFetchErrors.BadReply, $"the release does not open ({error.Code()})");
-        }
-
-        try
-        {
-            // The sealed payload carries the expiry in whole milliseconds (the protocol's precision); the JSON may carry more.
-            return KeyReleasePayload.TryDecode(plaintext, out var payload) && payload!.ExpiresAt.ToUnixTimeMilliseconds() == release.ExpiresAt.ToUnixTimeMilliseconds()
-                ? new KeyFetch(new ReleasedKeys(release.LeaseId, payload), null, null)
-                : KeyFetch.Fail(KeyFetchErrors.BadReply, "the release's keys are malformed");
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(plaintext);
-        }
+        var payload = KeyReleaseOpener.TryOpen(
+            releaseKey, release.LeaseId, release.User, release.Model, release.Measurement, release.ExpiresAt, release.Sealed, out var failure);
+        return payload is null
+            ? KeyFetch.Fail(KeyFetchErrors.BadReply, failure!)
+            : new KeyFetch(new ReleasedKeys(release.LeaseId, payload), null, null);
     }
 
     private static KeyFetch Refusal(Http1Reply reply)

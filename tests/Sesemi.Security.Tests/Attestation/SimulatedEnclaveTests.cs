@@ -81,4 +81,18 @@ public sealed class SimulatedEnclaveTests
         Assert.Equal(32, SimulatedEnclave.DefaultSigner.Length);
         Assert.Equal(SimulatedEnclave.DefaultSigner, SimulatedEnclave.DefaultSigner);
     }
+
+    [Fact]
+    public void MeasureParts_IsTheMeasureOfTheLengthPrefixedConcatenation_InOrder()
+    {
+        (string, byte[])[] parts = [("A", [1, 2, 3]), ("Bé", [])];
+        byte[] expected =
+        [
+            0, 0, 0, 0, 0, 0, 0, 1, (byte)'A', 0, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3,
+            0, 0, 0, 0, 0, 0, 0, 3, (byte)'B', 0xC3, 0xA9, 0, 0, 0, 0, 0, 0, 0, 0,
+        ];
+
+        Assert.Equal(SimulatedEnclave.Measure(expected, "cfg"u8), SimulatedEnclave.MeasureParts(parts, "cfg"u8));
+        Assert.NotEqual(SimulatedEnclave.MeasureParts(parts, "cfg"u8), SimulatedEnclave.MeasureParts(Enumerable.Reverse(parts), "cfg"u8));
+    }
 }

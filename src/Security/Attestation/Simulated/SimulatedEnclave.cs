@@ -55,4 +55,27 @@ public sealed record SimulatedEnclave
         hash.AppendData(configuration);
         return hash.GetHashAndReset();
     }
+
+    /// <summary>
+    /// The simulated measurement of a component made of several assemblies: the code measured is each part as
+    /// name length i64 BE ‖ name (UTF-8) ‖ length i64 BE ‖ bytes, in the order given.
+    /// </summary>
+    public static byte[] MeasureParts(IEnumerable<(string Name, byte[] Code)> parts, ReadOnlySpan<byte> configuration)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        using var code = new MemoryStream();
+        Span<byte> length = stackalloc byte[8];
+        foreach (var (name, bytes) in parts)
+        {
+            var encodedName = Encoding.UTF8.GetBytes(name);
+            BinaryPrimitives.WriteInt64BigEndian(length, encodedName.Length);
+            code.Write(length);
+            code.Write(encodedName);
+            BinaryPrimitives.WriteInt64BigEndian(length, bytes.LongLength);
+            code.Write(length);
+            code.Write(bytes);
+        }
+
+        return Measure(code.GetBuffer().AsSpan(0, (int)code.Length), configuration);
+    }
 }
