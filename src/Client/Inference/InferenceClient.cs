@@ -44,11 +44,12 @@ public sealed class InferenceClient : IDisposable
 
     private readonly HttpClient _http;
     private readonly Uri _run;
+    private readonly bool _wrapInValue;
     private readonly TimeProvider _time;
     private readonly TimeSpan _timeout;
 
     /// <summary>A client over any handler (tests use an in-memory runtime).</summary>
-    internal InferenceClient(Uri runtime, HttpMessageHandler handler, TimeProvider time, TimeSpan? timeout = null)
+    internal InferenceClient(Uri runtime, HttpMessageHandler handler, TimeProvider time, TimeSpan? timeout = null, string? gatewayGroup = null)
     {
         ArgumentNullException.ThrowIfNull(runtime);
         ArgumentNullException.ThrowIfNull(handler);
@@ -61,7 +62,17 @@ public sealed class InferenceClient : IDisposable
         var limit = timeout ?? DefaultTimeout;
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(limit, TimeSpan.Zero, nameof(timeout));
         Runtime = runtime;
-        _run = new Uri(runtime, "run");
+        if (gatewayGroup is null)
+        {
+            _run = new Uri(runtime, "run");
+            _wrapInValue = true;
+        }
+        else
+        {
+            ArgumentException.ThrowIfNullOrEmpty(gatewayGroup);
+            _run = new Uri(runtime, "v1/groups/" + Uri.EscapeDataString(gatewayGroup) + "/invoke");
+        }
+
         _time = time;
         _timeout = limit;
 
@@ -70,8 +81,14 @@ public sealed class InferenceClient : IDisposable
         _http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
     }
 
-    /// <summary>The runtime's base address; requests go to its <c>run</c> path (<c>http://host:8080/run</c>).</summary>
+    /// <summary>
+    /// The runtime's base address, whose <c>run</c> path takes requests (<c>http://host:8080/run</c>); or, for a client
+    /// made by <see cref="CreateForGateway(Uri, string, TimeProvider, TimeSpan)"/>, the gateway's base address.
+    /// </summary>
     public Uri Runtime { get; }
+
+    /// <summary>The address requests are posted to.</summary>
+    public Uri Endpoint => _run;
 
     /// <summary>A client of the runtime at <paramref name="runtime"/> with the <see cref="DefaultTimeout"/>.</summary>
     public static InferenceClient Create(Uri runtime, TimeProvider time) => Create(runtime, time, DefaultTimeout);
@@ -79,7 +96,20 @@ public sealed class InferenceClient : IDisposable
     /// <summary>A client of the runtime at <paramref name="runtime"/>; each request may take at most <paramref name="timeout"/>.</summary>
     public static InferenceClient Create(Uri runtime, TimeProvider time, TimeSpan timeout)
     {
-        var handler = new SocketsHttpHandler
+        var handler = NewHandler();
+        try
+        {
+            return new InferenceClient(runtime, handler, time, timeout);
+        }
+        catch
+        {
+            handler.Dispose();
+            throw;
+        }
+    }
+
+    private static SocketsHttpHandler NewHandler() =>
+        new()
         {
             ConnectTimeout = TimeSpan.FromSeconds(10),
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
@@ -89,9 +119,18 @@ public sealed class InferenceClient : IDisposable
             UseProxy = false,
             AutomaticDecompression = DecompressionMethods.None,
         };
+
+    /// <summary>
+    /// A client that sends requests through the gateway at <paramref name="gateway"/> to its function group
+    /// <paramref name="group"/> (<c>POST /v1/groups/{group}/invoke</c>, docs/protocols.md §8). The gateway routes them
+    /// to a runtime and returns the runtime's sealed answer unchanged, so sealing and verification are the same.
+    /// </summary>
+    public static InferenceClient CreateForGateway(Uri gateway, string group, TimeProvider time, TimeSpan timeout)
+    {
+        var handler = NewHandler();
         try
         {
-            return new InferenceClient(runtime, handler, time, timeout);
+            return new InferenceClient(gateway, handler, time, timeout, group);
         }
         catch
         {
@@ -150,7 +189,7 @@ public sealed class InferenceClient : IDisposable
             throw new ArgumentException($"A request id has 1-{MaxRequestIdLength} characters and no control characters.", nameof(requestId));
         }
 
-        var body = RequestBody(new InferenceRequestBody(user.Value, model.Value, requestId, keyService.AbsoluteUri, Seal(requestKey, inputs, InferenceContexts.Request(user, model, requestId))));
+        var body = RequestBody(_wrapInValue, new InferenceRequestBody(user.Value, model.Value, requestId, keyService.AbsoluteUri, Seal(requestKey, inputs, InferenceContexts.Request(user, model, requestId))));
         var started = _time.GetTimestamp();
         var (status, content) = await PostAsync(body, cancellationToken).ConfigureAwait(false);
         var roundTrip = _time.GetElapsedTime(started);
@@ -261,15 +300,23 @@ public sealed class InferenceClient : IDisposable
         }
     }
 
-    private static byte[] RequestBody(InferenceRequestBody value)
+    /// <summary>The request: the runtime's <c>/run</c> takes it as the action's <c>value</c>; the gateway takes it as is.</summary>
+    private static byte[] RequestBody(bool wrapInValue, InferenceRequestBody value)
     {
         var buffer = new ArrayBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(buffer))
         {
-            writer.WriteStartObject();
-            writer.WritePropertyName("value");
+            if (wrapInValue)
+            {
+                writer.WriteStartObject();
+                writer.WritePropertyName("value");
+            }
+
             JsonSerializer.Serialize(writer, value, Json.InferenceRequestBody);
-            writer.WriteEndObject();
+            if (wrapInValue)
+            {
+                writer.WriteEndObject();
+            }
         }
 
         return buffer.WrittenSpan.ToArray();

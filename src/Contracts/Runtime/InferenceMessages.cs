@@ -24,4 +24,4 @@ public sealed record InferenceTimingBody(
     double TotalMs);
 
 /// <summary>An application error of the runtime, returned as OpenWhisk's <c>{"error": {"code", "message", "timing"?}}</c>.</summary>
-public sealed record InferenceError(string Code, string Message, InferenceTimingBody? Timing);
+public sealed record InferenceError(string Code, string Message, InferenceTimingBody? Timing = null);

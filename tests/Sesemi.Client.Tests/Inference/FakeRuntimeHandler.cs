@@ -36,7 +36,9 @@ internal sealed class FakeRuntimeHandler : HttpMessageHandler
             Requests.Add((request.RequestUri!.AbsolutePath, request.Content.Headers.ContentType?.MediaType, document));
         }
 
-        var value = document.RootElement.GetProperty("value").Deserialize(RuntimeJsonContext.Default.InferenceRequestBody)!;
+        // The runtime's /run takes the request as the action's value; the gateway takes it as the whole body.
+        var root = document.RootElement;
+        var value = (root.TryGetProperty("value", out var wrapped) ? wrapped : root).Deserialize(RuntimeJsonContext.Default.InferenceRequestBody)!;
         return await Reply(value, cancellationToken);
     }
 

@@ -76,6 +76,34 @@ public sealed class InferenceClientTests : IDisposable
     }
 
     [Fact]
+    public async Task Infer_ThroughAGateway_PostsTheBareRequestToTheGroupsInvokePath()
+    {
+        _runtime.Reply = Doubling;
+        using var client = new InferenceClient(FakeRuntimeHandler.BaseAddress, _runtime, _time, null, "pool a/1");
+
+        using var result = await client.InferAsync(User, _key, Model, KeyService, [Floats("x", [1], 3)], "request-g", Token);
+
+        Assert.Equal([6f], MemoryMarshal.Cast<byte, float>(result.Output("x_doubled").Data.Span).ToArray());
+        var (path, _, body) = Assert.Single(_runtime.Requests);
+        Assert.Equal("/v1/groups/pool%20a%2F1/invoke", path);
+        Assert.Equal(new Uri("http://runtime.test:8080/v1/groups/pool%20a%2F1/invoke"), client.Endpoint);
+        Assert.False(body.RootElement.TryGetProperty("value", out _));
+        Assert.Equal("request-g", body.RootElement.GetProperty("requestId").GetString());
+    }
+
+    [Fact]
+    public async Task Infer_ThroughAGateway_ReportsTheGatewaysErrorCode()
+    {
+        _runtime.Reply = (_, _) => Task.FromResult(FakeRuntimeHandler.Json(HttpStatusCode.ServiceUnavailable, """{"error":{"code":"gateway.queue_full","message":"the queue of group g is full"}}"""));
+        using var client = new InferenceClient(FakeRuntimeHandler.BaseAddress, _runtime, _time, null, "g");
+
+        var error = await Assert.ThrowsAsync<InferenceException>(() => client.InferAsync(User, _key, Model, KeyService, [Floats("x", [1], 3)], "request-q", Token));
+
+        Assert.Equal("gateway.queue_full", error.Code);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, error.Status);
+    }
+
+    [Fact]
     public async Task Infer_WithoutARequestId_Uses128RandomBitsInHex()
     {
         _runtime.Reply = Doubling;
