@@ -8,6 +8,13 @@ public sealed class KeyServiceOptions
     /// <summary>Where the store, the sealed storage key and the connection profile live.</summary>
     public string DataDirectory { get; set; } = ".sesemi/keyservice";
 
+    /// <summary>
+    /// The https URL clients use to reach this KeyService, written to <c>connection.json</c>; null means the bound
+    /// address (loopback when listening on every address). Set it when clients reach it by a DNS name or through a
+    /// TCP load balancer. It is not part of the measurement.
+    /// </summary>
+    public Uri? PublicUrl { get; set; }
+
     /// <summary>Listen address; loopback by default.</summary>
     public string ListenAddress { get; set; } = "127.0.0.1";
 
@@ -44,6 +51,11 @@ public sealed class KeyServiceOptions
         if (!IPAddress.TryParse(ListenAddress, out _))
         {
             problems.Add($"'{ListenAddress}' is not an IP address");
+        }
+
+        if (PublicUrl is not null && (!PublicUrl.IsAbsoluteUri || PublicUrl.Scheme != Uri.UriSchemeHttps || PublicUrl.AbsolutePath != "/" || !string.IsNullOrEmpty(PublicUrl.Query) || !string.IsNullOrEmpty(PublicUrl.UserInfo)))
+        {
+            problems.Add($"the public URL '{PublicUrl}' must be an absolute https URL without a path, query or user info");
         }
 
         if (Port is < 0 or > 65535)

@@ -35,6 +35,7 @@ public sealed class KeyServiceOptionsTests
         ["lease 24 h"] = new() { LeaseDuration = TimeSpan.FromHours(24) },
         ["one lease"] = new() { MaxLeases = 1 },
         ["simulated with a pin"] = new() { AcceptSimulatedRuntimes = true, SimulatedRootPins = [Pin] },
+        ["public url"] = new() { ListenAddress = "0.0.0.0", PublicUrl = new Uri("https://keys.example.net:7443/") },
     };
 
     [Theory]
@@ -56,6 +57,8 @@ public sealed class KeyServiceOptionsTests
         ["host name"] = (new() { ListenAddress = "localhost" }, "'localhost' is not an IP address"),
         ["empty address"] = (new() { ListenAddress = string.Empty }, "'' is not an IP address"),
         ["address with port"] = (new() { ListenAddress = "127.0.0.1:80" }, "'127.0.0.1:80' is not an IP address"),
+        ["http public url"] = (new() { PublicUrl = new Uri("http://keys.example.net:7443/") }, "the public URL 'http://keys.example.net:7443/' must be an absolute https URL without a path, query or user info"),
+        ["public url with a path"] = (new() { PublicUrl = new Uri("https://keys.example.net/v1") }, "the public URL 'https://keys.example.net/v1' must be an absolute https URL without a path, query or user info"),
         ["negative port"] = (new() { Port = -1 }, "port -1 is out of range"),
         ["port too high"] = (new() { Port = 65536 }, "port 65536 is out of range"),
         ["body too small"] = (new() { MaxRequestBodyBytes = 1023 }, "the request body limit must be between 1 KiB and 16 MiB"),

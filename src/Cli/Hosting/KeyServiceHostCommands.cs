@@ -51,9 +51,10 @@ internal static class KeyServiceHostCommands
         var production = ProductionOption();
         var lease = LeaseOption();
         var maxBody = new Option<int>("--max-body-bytes") { Description = "Largest request body accepted.", DefaultValueFactory = _ => 64 * 1024 };
+        var publicUrl = new Option<Uri?>("--public-url") { Description = "The https URL clients reach it by, written to connection.json (default: the bound address)." };
         var command = new Command("serve", "Run the KeyService (HTTPS, attested certificate) until Ctrl-C.")
         {
-            port, address, data, platform, production, lease, maxBody,
+            port, address, data, platform, production, lease, maxBody, publicUrl,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -61,6 +62,7 @@ internal static class KeyServiceHostCommands
             options.Port = parse.GetValue(port);
             options.ListenAddress = parse.GetValue(address)!;
             options.MaxRequestBodyBytes = parse.GetValue(maxBody);
+            options.PublicUrl = parse.GetValue(publicUrl);
             using var simulated = SimulatedPlatformFile.LoadOrCreate(parse.GetValue(platform)!, TimeProvider.System);
             var tee = KeyServiceTee.Simulated(simulated, options, TimeProvider.System);
             await using var server = await KeyServiceServer.StartAsync(

@@ -189,6 +189,11 @@ public sealed class KeyServiceServer : IAsyncDisposable
 
     private static string PublicUrl(WebApplication app, KeyServiceOptions options)
     {
+        if (options.PublicUrl is { } configured)
+        {
+            return configured.GetLeftPart(UriPartial.Authority);
+        }
+
         var bound = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var port = new Uri(bound).Port;
         var address = IPAddress.Parse(options.ListenAddress);

@@ -37,6 +37,18 @@ public sealed class ServerAttestationTests
     }
 
     [Fact]
+    public async Task PublicUrl_IsWhatTheProfileTellsClients_AndLeavesTheMeasurementAlone()
+    {
+        await using var plain = await KeyServiceHarness.StartAsync();
+        await using var named = await KeyServiceHarness.StartAsync(o => o.PublicUrl = new Uri("https://keys.example.net:7443/"));
+
+        var profile = KeyServiceProfiles.Load(Path.Combine(named.DataDirectory, KeyServiceServer.ProfileFileName));
+
+        Assert.Equal("https://keys.example.net:7443", profile.Url);
+        Assert.Equal(plain.Server.Measurement, named.Server.Measurement);
+    }
+
+    [Fact]
     public async Task ProductionAndDevelopmentServices_ShowDifferentMeasurements()
     {
         await using var development = await KeyServiceHarness.StartAsync();
