@@ -1,9 +1,12 @@
 using System.CommandLine;
 using Sesemi.Cli.Demo;
 using Sesemi.Cli.Enclave;
+using Sesemi.Cli.Gateway;
 using Sesemi.Cli.Hosting;
 using Sesemi.Cli.Identities;
+using Sesemi.Cli.Platform;
 using Sesemi.Cli.Runtime;
+using Sesemi.Cli.Stack;
 
 var root = new RootCommand("Sesemi: secure serverless model inference on sensitive data.")
 {
@@ -12,6 +15,9 @@ var root = new RootCommand("Sesemi: secure serverless model inference on sensiti
     EnclaveCommands.Create(),
     KeyServiceHostCommands.Create(),
     RuntimeCommands.Create(),
+    PlatformCommands.Create(),
+    GatewayCommands.Create(),
+    UpCommand.Create(),
 };
 Sesemi.Cli.KeyService.KeyServiceCommands.AddTo(root);
 

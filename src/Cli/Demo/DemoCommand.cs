@@ -3,16 +3,25 @@ using Spectre.Console;
 
 namespace Sesemi.Cli.Demo;
 
-/// <summary><c>sesemi demo</c>: the end-to-end check of what exists, on this machine with nothing to configure.</summary>
+/// <summary><c>sesemi demo</c>: Sesemi's main job end to end on this machine, with nothing to configure.</summary>
 internal static class DemoCommand
 {
     public static Command Create()
     {
-        var command = new Command("demo", "Run Sesemi end to end on this machine: an enclave process in the simulated TEE, attested TLS, sealed requests.");
-        command.SetAction(async (_, cancellationToken) =>
+        var foundation = new Option<bool>("--foundation") { Description = "Run the foundation checks instead: attested TLS into an enclave process, sealed requests, and what must be refused." };
+        var command = new Command("demo", "Run Sesemi end to end on this machine: KeyService, local platform, gateway and runtimes; real models sealed, sealed requests through the gateway, every answer checked against plain ONNX Runtime.")
         {
-            var results = await new FoundationDemo(AnsiConsole.Console, TimeProvider.System).RunAsync(cancellationToken);
-            return results.All(r => r.Passed) ? 0 : 1;
+            foundation,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            if (parse.GetValue(foundation))
+            {
+                var results = await new FoundationDemo(AnsiConsole.Console, TimeProvider.System).RunAsync(cancellationToken);
+                return results.All(r => r.Passed) ? 0 : 1;
+            }
+
+            return await new InferenceDemo(AnsiConsole.Console, TimeProvider.System).RunAsync(cancellationToken) ? 0 : 1;
         });
         return command;
     }

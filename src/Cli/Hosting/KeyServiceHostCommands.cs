@@ -124,7 +124,7 @@ internal static class KeyServiceHostCommands
         return command;
     }
 
-    private static KeyServiceOptions Options(string data, bool production, int leaseSeconds) => new()
+    internal static KeyServiceOptions Options(string data, bool production, int leaseSeconds) => new()
     {
         DataDirectory = data,
         AcceptSimulatedRuntimes = !production,

@@ -3,13 +3,13 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML.OnnxRuntime;
 using Sesemi.Cli.Enclave;
+using Sesemi.Cli.Workloads;
 using Sesemi.Client.Inference;
 using Sesemi.Client.KeyService;
 using Sesemi.KeyService;
 using Sesemi.KeyService.Attestation;
 using Sesemi.KeyService.Hosting;
 using Sesemi.Models;
-using Sesemi.Models.Text;
 using Sesemi.Runtime.Host.Actions;
 using Sesemi.Runtime.Host.Enclave;
 using Sesemi.Runtime.Host.Inference;
@@ -103,7 +103,7 @@ internal static class RuntimeBenchCommand
 
                 await ownerClient.GrantAsync(model, user.Id.Value, enclave.Measurement.ToString(), cancellationToken);
                 await userClient.AddRequestKeyAsync(model, enclave.Measurement.ToString(), 1, requestKey, cancellationToken);
-                var inputs = await InputsAsync(real, cancellationToken);
+                var inputs = await RealModelWorkload.DefaultInputsAsync(real, cancellationToken);
 
                 var cold = await client.InferAsync(user.Id, requestKey, id, keyService.Url, inputs, null, cancellationToken);
                 var coldTiming = cold.Timing;
@@ -167,48 +167,11 @@ internal static class RuntimeBenchCommand
         }
     }
 
-    private static async Task<IReadOnlyList<NamedTensor>> InputsAsync(RealModel model, CancellationToken cancellationToken)
-    {
-        if (model == RealModels.ResNet18)
-        {
-            var pixels = new float[3 * 224 * 224];
-            for (var i = 0; i < pixels.Length; i++)
-            {
-                pixels[i] = (i % 251) / 251f;
-            }
-
-            return [NamedTensor.Create<float>(model.Inputs[0].Name, TensorDataType.Float32, [1, 3, 224, 224], pixels)];
-        }
-
-        if (model == RealModels.MobileNet)
-        {
-            var lineShape = RealModels.MobileNetInputShape.ToArray();
-            var line = new float[lineShape.Aggregate(1L, (a, b) => a * b)];
-            for (var i = 0; i < line.Length; i++)
-            {
-                line[i] = ((i % 251) / 125.5f) - 1f; // a fixed pattern in the classifier's normalized range [-1, 1]
-            }
-
-            return [NamedTensor.Create<float>(model.Inputs[0].Name, TensorDataType.Float32, lineShape, line)];
-        }
-
-        var tokenizer = await BertTokenizer.LoadAsync(model, cancellationToken: cancellationToken);
-        var encoding = tokenizer.Encode("A man is eating food.");
-        long[] shape = [1, encoding.InputIds.Length];
-        return
-        [
-            NamedTensor.Create<long>("input_ids", TensorDataType.Int64, shape, encoding.InputIds),
-            NamedTensor.Create<long>("attention_mask", TensorDataType.Int64, shape, encoding.AttentionMask),
-            NamedTensor.Create<long>("token_type_ids", TensorDataType.Int64, shape, encoding.TokenTypeIds),
-        ];
-    }
-
     private static (TimeSpan Median, TimeSpan P99) Plain(byte[] model, IReadOnlyList<NamedTensor> inputs, int requests)
     {
-        using var sessionOptions = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 };
-        using var session = new InferenceSession(model, sessionOptions);
+        using var session = RealModelWorkload.PlainSession(model);
         using var runOptions = new RunOptions();
-        var values = inputs.Select(ToOrtValue).ToList();
+        var values = inputs.Select(RealModelWorkload.ToOrtValue).ToList();
         try
         {
             var names = inputs.Select(t => t.Name).ToArray();
@@ -253,11 +216,4 @@ internal static class RuntimeBenchCommand
     }
 
     private static string Ms(TimeSpan value) => value.TotalMilliseconds.ToString("F2", CultureInfo.InvariantCulture) + " ms";
-
-    private static OrtValue ToOrtValue(NamedTensor tensor) => tensor.Type switch
-    {
-        TensorDataType.Float32 => OrtValue.CreateTensorValueFromMemory(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(tensor.Data.Span).ToArray(), [.. tensor.Shape]),
-        TensorDataType.Int64 => OrtValue.CreateTensorValueFromMemory(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(tensor.Data.Span).ToArray(), [.. tensor.Shape]),
-        _ => throw new NotSupportedException(tensor.Type.ToString()),
-    };
 }

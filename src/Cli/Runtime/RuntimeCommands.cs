@@ -48,19 +48,24 @@ internal static class RuntimeCommands
         {
             var paths = parse.GetValue(KeyServices) is { Length: > 0 } given ? given : File.Exists(DefaultKeyService) ? [DefaultKeyService] : [];
             var profiles = paths.Select(KeyServiceProfiles.Load).ToList();
-            var options = new TrustedCoreOptions
-            {
-                TrustedKeyServices = [.. profiles.Select(p => p.Measurement).Distinct(StringComparer.Ordinal)],
-                SimulatedRootPins = [.. profiles.SelectMany(p => p.SimulatedRootPins).Distinct(StringComparer.Ordinal)],
-                MaxConcurrentRequests = parse.GetValue(Concurrency),
-                MaxQueuedRequests = parse.GetValue(Queue),
-                ModelCacheBytes = parse.GetValue(ModelCacheMb) * 1024L * 1024,
-                MaxInputBytes = parse.GetValue(MaxInputMb) * 1024L * 1024,
-                MaxRequestBytes = (parse.GetValue(MaxInputMb) * 1024 * 1024) + (64 * 1024),
-            };
-            return (options, profiles);
+            return (CoreOptions(profiles, parse.GetValue(Concurrency), parse.GetValue(Queue), parse.GetValue(ModelCacheMb), parse.GetValue(MaxInputMb)), profiles);
         }
     }
+
+    /// <summary>
+    /// The trusted core's options for these settings: the one mapping from command-line settings to the measured
+    /// configuration, shared by <c>runtime serve</c>, <c>runtime measure</c> and the runtimes the local platform starts.
+    /// </summary>
+    internal static TrustedCoreOptions CoreOptions(IReadOnlyList<KeyServiceProfile> profiles, int concurrency, int queue, int modelCacheMb, int maxInputMb) => new()
+    {
+        TrustedKeyServices = [.. profiles.Select(p => p.Measurement).Distinct(StringComparer.Ordinal)],
+        SimulatedRootPins = [.. profiles.SelectMany(p => p.SimulatedRootPins).Distinct(StringComparer.Ordinal)],
+        MaxConcurrentRequests = concurrency,
+        MaxQueuedRequests = queue,
+        ModelCacheBytes = modelCacheMb * 1024L * 1024,
+        MaxInputBytes = maxInputMb * 1024L * 1024,
+        MaxRequestBytes = (maxInputMb * 1024 * 1024) + (64 * 1024),
+    };
 
     private static Command CreateServe()
     {

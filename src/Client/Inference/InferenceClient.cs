@@ -139,6 +139,13 @@ public sealed class InferenceClient : IDisposable
         }
     }
 
+    /// <summary>
+    /// A client of the runtime at <paramref name="runtime"/> over <paramref name="handler"/>: a custom transport, such as
+    /// one that hands the request to a serverless platform in-process (the benchmarks). The client disposes the handler.
+    /// </summary>
+    public static InferenceClient Create(Uri runtime, HttpMessageHandler handler, TimeProvider time, TimeSpan timeout) =>
+        new(runtime, handler, time, timeout);
+
     /// <summary>A fresh request id: 128 random bits in lowercase hex.</summary>
     public static string NewRequestId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
