@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Sesemi.Cli.Bench;
 using Sesemi.Cli.Demo;
 using Sesemi.Cli.Enclave;
 using Sesemi.Cli.Gateway;
@@ -18,6 +19,7 @@ var root = new RootCommand("Sesemi: secure serverless model inference on sensiti
     PlatformCommands.Create(),
     GatewayCommands.Create(),
     UpCommand.Create(),
+    BenchCommands.Create(),
 };
 Sesemi.Cli.KeyService.KeyServiceCommands.AddTo(root);
 

@@ -1,0 +1,9 @@
+namespace Sesemi.Cli.Bench.Suites;
+
+/// <summary>The registry of suites; each suite is one class in this folder.</summary>
+internal static class BenchSuites
+{
+    public static IReadOnlyList<IBenchSuite> All { get; } =
+    [
+    ];
+}
