@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.AspNetCore.Http;
 using Sesemi.Contracts.Gateway;
 
@@ -10,8 +11,9 @@ internal readonly record struct RequestBody(ReadOnlyMemory<byte> Bytes, ApiError
 
     /// <summary>
     /// Reads the whole body, refusing one over <paramref name="limit"/> bytes: at once when its Content-Length says so,
-    /// else after reading at most <paramref name="limit"/> + 1 bytes (chunked bodies), never more. The buffer grows with
-    /// what arrives, so a large Content-Length alone allocates nothing.
+    /// else after reading at most <paramref name="limit"/> + 1 bytes (chunked bodies), never more. It is read into pooled
+    /// buffers that grow with what arrives, so a large Content-Length alone allocates nothing, then copied once into
+    /// an array of its exact length.
     /// </summary>
     public static async Task<RequestBody> ReadAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
     {
@@ -20,24 +22,23 @@ internal readonly record struct RequestBody(ReadOnlyMemory<byte> Bytes, ApiError
             return TooLarge(limit);
         }
 
+        var most = request.ContentLength is { } declared ? (int)declared : limit + 1;
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(most, 16 * 1024));
         try
         {
-            var most = request.ContentLength is { } declared ? (int)declared : limit + 1;
-            var buffer = new byte[Math.Min(most, 16 * 1024)];
             var length = 0;
-            while (true)
+            while (length < most)
             {
                 if (length == buffer.Length)
                 {
-                    if (buffer.Length >= most)
-                    {
-                        break;
-                    }
-
-                    Array.Resize(ref buffer, (int)Math.Min(buffer.Length * 2L, most));
+                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(buffer.Length * 2L, most));
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
                 }
 
-                var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken);
+                // A rented buffer may be longer than asked for: never read past the most this body may have.
+                var read = await request.Body.ReadAsync(buffer.AsMemory(length, Math.Min(buffer.Length, most) - length), cancellationToken);
                 if (read == 0)
                 {
                     break;
@@ -46,7 +47,7 @@ internal readonly record struct RequestBody(ReadOnlyMemory<byte> Bytes, ApiError
                 length += read;
             }
 
-            return length > limit ? TooLarge(limit) : new RequestBody(buffer.AsMemory(0, length), null, false);
+            return length > limit ? TooLarge(limit) : new RequestBody(buffer.AsSpan(0, length).ToArray(), null, false);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -59,6 +60,10 @@ internal readonly record struct RequestBody(ReadOnlyMemory<byte> Bytes, ApiError
         catch (Exception e) when (e is OperationCanceledException or IOException)
         {
             return new RequestBody(default, null, Aborted: true);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

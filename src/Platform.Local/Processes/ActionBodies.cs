@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
 using System.Text.Json;
 using Sesemi.Platform.Local.Instances;
 
@@ -32,16 +34,17 @@ internal static class ActionBodies
         return buffer.WrittenSpan.ToArray();
     }
 
-    /// <summary><c>{"value": parameters, "namespace", "action_name", "action_version", "activation_id", "transaction_id", "deadline"}</c>; the deadline as a string of epoch milliseconds.</summary>
-    public static byte[] Run(RunRequest request)
+    /// <summary>
+    /// <c>{"value": parameters, "namespace", "action_name", "action_version", "activation_id", "transaction_id", "deadline"}</c>,
+    /// the deadline as a string of epoch milliseconds. The parameters (they can be megabytes) are sent from where they are,
+    /// never copied into the body.
+    /// </summary>
+    public static HttpContent Run(RunRequest request)
     {
-        var buffer = new ArrayBufferWriter<byte>(request.Parameters.Length + 320);
+        var buffer = new ArrayBufferWriter<byte>(320);
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartObject();
-            writer.WritePropertyName("value");
-            // Checked as a JSON object when the invocation was accepted.
-            writer.WriteRawValue(request.Parameters.Span, skipInputValidation: true);
             writer.WriteString("namespace", request.Namespace);
             writer.WriteString("action_name", request.ActionName);
             writer.WriteString("action_version", request.ActionVersion);
@@ -51,6 +54,49 @@ internal static class ActionBodies
             writer.WriteEndObject();
         }
 
-        return buffer.WrittenSpan.ToArray();
+        // The fields as an object, {…}; after the value they continue the body as ,…}.
+        var fields = buffer.WrittenSpan.ToArray();
+        fields[0] = (byte)',';
+        return new RunContent(request.Parameters, fields);
+    }
+
+    /// <summary><c>{"value":</c>, the parameters, then the rest of the body; its length is known, so it goes with a Content-Length.</summary>
+    private sealed class RunContent : HttpContent
+    {
+        private static readonly byte[] Head = "{\"value\":"u8.ToArray();
+
+        private readonly ReadOnlyMemory<byte> _parameters;
+        private readonly byte[] _rest;
+
+        public RunContent(ReadOnlyMemory<byte> parameters, byte[] rest)
+        {
+            _parameters = parameters;
+            _rest = rest;
+            Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        }
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+        {
+            // Checked as a JSON object when the invocation was accepted.
+            await stream.WriteAsync(Head, cancellationToken);
+            await stream.WriteAsync(_parameters, cancellationToken);
+            await stream.WriteAsync(_rest, cancellationToken);
+        }
+
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
+            SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+        protected override void SerializeToStream(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+        {
+            stream.Write(Head);
+            stream.Write(_parameters.Span);
+            stream.Write(_rest);
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = Head.Length + _parameters.Length + _rest.Length;
+            return true;
+        }
     }
 }

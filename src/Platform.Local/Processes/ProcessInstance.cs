@@ -191,7 +191,7 @@ internal sealed class ProcessInstance : IInstance
     {
         try
         {
-            using var message = new HttpRequestMessage(HttpMethod.Post, "run") { Content = Json(ActionBodies.Run(request)) };
+            using var message = new HttpRequestMessage(HttpMethod.Post, "run") { Content = ActionBodies.Run(request) };
             using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             var body = await ReadBoundedAsync(response.Content, cancellationToken);
             return body is null
@@ -347,13 +347,22 @@ internal sealed class ProcessInstance : IInstance
     /// <summary>The whole body, or null when it is longer than <paramref name="limit"/>.</summary>
     private static async Task<byte[]?> ReadBoundedAsync(HttpContent content, CancellationToken cancellationToken, int limit = MaxResultBytes)
     {
-        if (content.Headers.ContentLength > limit)
+        var declared = content.Headers.ContentLength;
+        if (declared > limit)
         {
             return null;
         }
 
         await using var stream = await content.ReadAsStreamAsync(cancellationToken);
-        var buffer = new ArrayBufferWriter<byte>(content.Headers.ContentLength is { } length ? (int)Math.Max(length, 1) : 4096);
+        if (declared is { } length)
+        {
+            // The connection ends the body at its Content-Length, and fails it if the body ends before.
+            var exact = new byte[length];
+            await stream.ReadExactlyAsync(exact, cancellationToken);
+            return exact;
+        }
+
+        var buffer = new ArrayBufferWriter<byte>(4096);
         while (true)
         {
             var read = await stream.ReadAsync(buffer.GetMemory(8192), cancellationToken);

@@ -16,7 +16,7 @@ public sealed class ActionBodiesTests
     }
 
     [Fact]
-    public void Run_CarriesTheParametersAsValue_AndTheActivationFields_DeadlineAsEpochMillisecondsText()
+    public async Task Run_CarriesTheParametersAsValue_AndTheActivationFields_DeadlineAsEpochMillisecondsText()
     {
         var request = new RunRequest(
             """{"a":[1,2],"b":"é"}"""u8.ToArray(),
@@ -27,9 +27,14 @@ public sealed class ActionBodiesTests
             "fedcba9876543210fedcba9876543210",
             DateTimeOffset.FromUnixTimeMilliseconds(1657606129470));
 
+        using var content = ActionBodies.Run(request);
+        var body = await content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken);
+
         Assert.Equal(
             """{"value":{"a":[1,2],"b":"é"},"namespace":"guest","action_name":"/guest/fn-1","action_version":"0.0.3","activation_id":"0123456789abcdef0123456789abcdef","transaction_id":"fedcba9876543210fedcba9876543210","deadline":"1657606129470"}""",
-            Encoding.UTF8.GetString(ActionBodies.Run(request)));
+            Encoding.UTF8.GetString(body));
+        Assert.Equal(body.Length, content.Headers.ContentLength);
+        Assert.Equal("application/json", content.Headers.ContentType?.MediaType);
     }
 
     [Fact]
