@@ -12,6 +12,9 @@ internal sealed class FakeRuntimeHandler : HttpMessageHandler
 
     public List<(string Path, string? ContentType, JsonDocument Body)> Requests { get; } = [];
 
+    /// <summary>The request bodies as sent, byte for byte.</summary>
+    public List<byte[]> RawBodies { get; } = [];
+
     /// <summary>The answer to a request's value; by default an application error.</summary>
     public Func<InferenceRequestBody, CancellationToken, Task<HttpResponseMessage>> Reply { get; set; } =
         (_, _) => Task.FromResult(Json(HttpStatusCode.OK, """{"error":{"code":"test.unset","message":"no reply set"}}"""));
@@ -34,6 +37,7 @@ internal sealed class FakeRuntimeHandler : HttpMessageHandler
         lock (Requests)
         {
             Requests.Add((request.RequestUri!.AbsolutePath, request.Content.Headers.ContentType?.MediaType, document));
+            RawBodies.Add(bytes);
         }
 
         // The runtime's /run takes the request as the action's value; the gateway takes it as the whole body.

@@ -76,6 +76,22 @@ public sealed class InferenceClientTests : IDisposable
     }
 
     [Fact]
+    public async Task Infer_WritesTheBase64InputUnescaped()
+    {
+        _runtime.Reply = Doubling;
+        using var client = Client();
+        var values = Enumerable.Range(0, 4096).Select(i => (float)Math.Sin(i)).ToArray();
+
+        using var result = await client.InferAsync(User, _key, Model, KeyService, [Floats("x", [1, values.Length], values)], "request-b", Token);
+
+        var raw = System.Text.Encoding.UTF8.GetString(Assert.Single(_runtime.RawBodies));
+        var input = Assert.Single(_runtime.Requests).Body.RootElement.GetProperty("value").GetProperty("input").GetString()!;
+        Assert.Contains('+', input); // 16 KiB of random-looking ciphertext in base64 has some
+        Assert.DoesNotContain("\\u002B", raw, StringComparison.Ordinal);
+        Assert.Contains(input, raw, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Infer_ThroughAGateway_PostsTheBareRequestToTheGroupsInvokePath()
     {
         _runtime.Reply = Doubling;
