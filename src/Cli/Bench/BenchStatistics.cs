@@ -40,7 +40,16 @@ internal sealed record Repeated(IReadOnlyList<double> Values)
 {
     public double Min => Values.Min();
 
-    public double Median => Summary.Of(Values).Median;
+    /// <summary>The median: the middle value, or the mean of the two middle values for an even count.</summary>
+    public double Median
+    {
+        get
+        {
+            var sorted = Values.Order().ToArray();
+            var middle = sorted.Length / 2;
+            return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+        }
+    }
 
     public double Max => Values.Max();
 

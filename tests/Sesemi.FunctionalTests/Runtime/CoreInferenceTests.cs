@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 using Sesemi.FunctionalTests.KeyService;
+using Sesemi.Models.Tiny;
 using Sesemi.Runtime.Host.Models;
 using Sesemi.Runtime.Trusted;
 using Sesemi.Runtime.Trusted.Hosting;
@@ -10,7 +11,6 @@ using Sesemi.Security.Identities;
 using Sesemi.Security.Keys;
 using Sesemi.Security.Tensors;
 using Sesemi.TestUtilities;
-using Sesemi.TestUtilities.Models;
 
 namespace Sesemi.FunctionalTests.Runtime;
 

@@ -9,12 +9,12 @@ using Sesemi.Client.KeyService;
 using Sesemi.Contracts.Runtime;
 using Sesemi.FunctionalTests.KeyService;
 using Sesemi.KeyService.Hosting;
+using Sesemi.Models.Tiny;
 using Sesemi.Runtime.Host.Models;
 using Sesemi.Security.Envelopes;
 using Sesemi.Security.Identities;
 using Sesemi.Security.Keys;
 using Sesemi.Security.Tensors;
-using Sesemi.TestUtilities.Models;
 
 namespace Sesemi.FunctionalTests.Runtime;
 

@@ -1,7 +1,7 @@
+using Sesemi.Models.Tiny;
 using Sesemi.Runtime.Trusted.Inference;
 using Sesemi.Security.Tensors;
 using Sesemi.TestUtilities;
-using Sesemi.TestUtilities.Models;
 
 namespace Sesemi.Runtime.Trusted.Tests.Inference;
 

@@ -1,6 +1,6 @@
+using Sesemi.Models.Tiny;
 using Sesemi.Runtime.Trusted.Inference;
 using Sesemi.TestUtilities;
-using Sesemi.TestUtilities.Models;
 
 namespace Sesemi.Runtime.Trusted.Tests.Inference;
 

@@ -1,5 +1,5 @@
 using Microsoft.ML.OnnxRuntime;
-using Sesemi.TestUtilities.Models;
+using Sesemi.Models.Tiny;
 
 namespace Sesemi.Runtime.Trusted.Tests.Inference;
 

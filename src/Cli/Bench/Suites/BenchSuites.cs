@@ -5,5 +5,10 @@ internal static class BenchSuites
 {
     public static IReadOnlyList<IBenchSuite> All { get; } =
     [
+        new OverheadSuite(),
+        new ColdStartSuite(),
+        new ConcurrencySuite(),
+        new PackingSuite(),
+        new GatewaySuite(),
     ];
 }

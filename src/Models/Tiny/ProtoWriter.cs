@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 
-namespace Sesemi.TestUtilities.Models;
+namespace Sesemi.Models.Tiny;
 
 /// <summary>The protobuf wire format, just enough of it to write ONNX models: varints, fixed32 and length-delimited fields.</summary>
 public sealed class ProtoWriter

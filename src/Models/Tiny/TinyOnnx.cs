@@ -1,8 +1,9 @@
-namespace Sesemi.TestUtilities.Models;
+namespace Sesemi.Models.Tiny;
 
 /// <summary>
-/// Small ONNX models written in C# at test time (nothing is downloaded and no onnx package is needed), with the
-/// constants they embed so tests can compute the expected outputs by hand.
+/// Small ONNX models written in C# when needed (nothing is downloaded and no onnx package is needed), with the
+/// constants they embed so tests can compute the expected outputs by hand; the benchmarks use <see cref="MatMulAdd"/>
+/// as their trivial model.
 /// </summary>
 public static class TinyOnnx
 {

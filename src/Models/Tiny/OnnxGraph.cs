@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Sesemi.TestUtilities.Models;
+namespace Sesemi.Models.Tiny;
 
 /// <summary>ONNX <c>TensorProto.DataType</c> values.</summary>
 #pragma warning disable CA1720 // The members are ONNX's own type names.
