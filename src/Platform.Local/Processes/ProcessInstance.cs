@@ -52,10 +52,12 @@ internal sealed class ProcessInstance : IInstance
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private string? _killedBecause;
+    private readonly Action<ProcessInstance>? _disposedCallback;
     private int _disposed;
 
-    public ProcessInstance(string id, int port, TimeProvider time, ILogger logger)
+    public ProcessInstance(string id, int port, TimeProvider time, ILogger logger, Action<ProcessInstance>? disposed = null)
     {
+        _disposedCallback = disposed;
         Id = id;
         Port = port;
         _time = time;
@@ -177,9 +179,9 @@ internal sealed class ProcessInstance : IInstance
 
                 return (InitResult.Refused, await InitErrorAsync(response, cancellationToken));
             }
-            catch (HttpRequestException) when (!cancellationToken.IsCancellationRequested)
+            catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
-                // Not listening yet, or it just died: the next round tells.
+                // Not listening yet, it just died, or the connection attempt timed out under load: the next round tells.
             }
 
             await Task.WhenAny(Task.Delay(delay, _time, cancellationToken), Exited);
@@ -288,6 +290,7 @@ internal sealed class ProcessInstance : IInstance
 
         _http.Dispose();
         _process.Dispose();
+        _disposedCallback?.Invoke(this);
     }
 
     private void Output(string stream, string? line)
