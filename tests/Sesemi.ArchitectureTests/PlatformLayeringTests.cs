@@ -8,7 +8,8 @@ namespace Sesemi.ArchitectureTests;
 
 /// <summary>
 /// The gateway owns the serverless platform interface; the platform backends implement it and see nothing else of
-/// Sesemi but the wire contracts; neither the gateway nor a backend reaches into the runtime, the KeyService or the SDK.
+/// Sesemi but the wire contracts and the shared web-server helpers; neither the gateway nor a backend reaches into the
+/// runtime, the KeyService or the SDK.
 /// </summary>
 public sealed class PlatformLayeringTests
 {
@@ -24,17 +25,19 @@ public sealed class PlatformLayeringTests
         new(assembly.GetReferencedAssemblies().Select(a => a.Name!).Where(n => n.StartsWith("Sesemi.", StringComparison.Ordinal) || n == "sesemi"), StringComparer.Ordinal);
 
     [Fact]
-    public void Gateway_ReferencesOnlyTheContracts()
+    public void Gateway_ReferencesOnlyTheContractsAndTheWebServerHelpers()
     {
-        Assert.Equal(["Sesemi.Contracts"], SesemiReferences(Gateway));
+        Assert.Equal(["Sesemi.Contracts", "Sesemi.Hosting.Web"], SesemiReferences(Gateway));
     }
 
     [Theory]
     [MemberData(nameof(Backends))]
-    public void Backend_ReferencesOnlyTheGatewayAndTheContracts(string backend)
+    public void Backend_ReferencesOnlyTheGatewayTheContractsAndTheWebServerHelpers(string backend)
     {
-        Assert.Subset(new SortedSet<string>(["Sesemi.Contracts", "Sesemi.Gateway"], StringComparer.Ordinal), SesemiReferences(Backend(backend)));
-        Assert.Superset(new SortedSet<string>(["Sesemi.Contracts", "Sesemi.Gateway"], StringComparer.Ordinal), SesemiReferences(Backend(backend)));
+        var references = SesemiReferences(Backend(backend));
+
+        Assert.Subset(new SortedSet<string>(["Sesemi.Contracts", "Sesemi.Gateway", "Sesemi.Hosting.Web"], StringComparer.Ordinal), references);
+        Assert.Superset(new SortedSet<string>(["Sesemi.Contracts", "Sesemi.Gateway"], StringComparer.Ordinal), references);
     }
 
     [Theory]

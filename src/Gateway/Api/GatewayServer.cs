@@ -1,15 +1,13 @@
 using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Sesemi.Contracts.Gateway;
 using Sesemi.Gateway.Routing;
+using Sesemi.Hosting.Web;
 
 namespace Sesemi.Gateway.Api;
 
@@ -87,7 +85,7 @@ public sealed class GatewayServer : IAsyncDisposable
             app.MapGet(GatewayApi.HealthRoute, endpoints.HealthAsync);
             await app.StartAsync(cancellationToken);
 
-            var url = PublicUrl(app, options);
+            var url = WebServers.LocalUrl(app, options.Address, "http");
             GatewayApiLog.Started(logger, url, packer.Platform.Name, options.MaxRequestBytes, admin is null ? "not required" : "required");
             return new GatewayServer(app, logger, url);
         }
@@ -106,24 +104,10 @@ public sealed class GatewayServer : IAsyncDisposable
             return;
         }
 
-        using (var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
-        {
-            await _app.StopAsync(grace.Token);
-        }
+        await WebServers.StopAsync(_app, TimeSpan.FromSeconds(5));
 
         await _app.DisposeAsync();
         GatewayApiLog.Stopped(_logger);
     }
 
-    private static Uri PublicUrl(WebApplication app, GatewayServerOptions options)
-    {
-        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var port = new Uri(bound).Port;
-        var address = IPAddress.Parse(options.Address);
-        var host = address.Equals(IPAddress.Any) ? "127.0.0.1"
-            : address.Equals(IPAddress.IPv6Any) ? "[::1]"
-            : address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]"
-            : address.ToString();
-        return new Uri($"http://{host}:{port}/");
-    }
 }

@@ -5,7 +5,6 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
@@ -13,6 +12,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Sesemi.Contracts.KeyService;
+using Sesemi.Hosting.Web;
 using Sesemi.KeyService.Apis;
 using Sesemi.KeyService.Attestation;
 using Sesemi.KeyService.Logging;
@@ -194,11 +194,7 @@ public sealed class KeyServiceServer : IAsyncDisposable
             return configured.GetLeftPart(UriPartial.Authority);
         }
 
-        var bound = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var port = new Uri(bound).Port;
-        var address = IPAddress.Parse(options.ListenAddress);
-        var host = address.Equals(IPAddress.Any) ? "127.0.0.1" : address.Equals(IPAddress.IPv6Any) ? "[::1]" : address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
-        return $"https://{host}:{port}";
+        return WebServers.LocalUrl(app, options.ListenAddress, "https").GetLeftPart(UriPartial.Authority);
     }
 
     private static void WriteProfile(string path, KeyServiceProfile profile)

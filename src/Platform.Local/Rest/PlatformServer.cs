@@ -1,14 +1,12 @@
 using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Sesemi.Gateway.Platforms;
+using Sesemi.Hosting.Web;
 
 namespace Sesemi.Platform.Local.Rest;
 
@@ -94,7 +92,7 @@ public sealed class PlatformServer : IAsyncDisposable
             app.MapGet(RestEndpoints.ActivationResultRoute, endpoints.GetActivationResultAsync);
             await app.StartAsync(cancellationToken);
 
-            var url = PublicUrl(app, options);
+            var url = WebServers.LocalUrl(app, options.Address, "http");
             RestLog.Started(logger, url, options.Namespace, options.ApiKeys.Count, options.MaxRequestBytes);
             return new PlatformServer(app, runner, store, logger, url);
         }
@@ -121,25 +119,11 @@ public sealed class PlatformServer : IAsyncDisposable
             return;
         }
 
-        using (var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
-        {
-            await _app.StopAsync(grace.Token);
-        }
+        await WebServers.StopAsync(_app, TimeSpan.FromSeconds(5));
 
         await _runner.DisposeAsync();
         await _app.DisposeAsync();
         RestLog.Stopped(_logger);
     }
 
-    private static Uri PublicUrl(WebApplication app, PlatformServerOptions options)
-    {
-        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var port = new Uri(bound).Port;
-        var address = IPAddress.Parse(options.Address);
-        var host = address.Equals(IPAddress.Any) ? "127.0.0.1"
-            : address.Equals(IPAddress.IPv6Any) ? "[::1]"
-            : address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]"
-            : address.ToString();
-        return new Uri($"http://{host}:{port}/");
-    }
 }

@@ -1,14 +1,12 @@
 using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Sesemi.Hosting.Web;
 using Sesemi.Runtime.Host.Logging;
 
 namespace Sesemi.Runtime.Host.Actions;
@@ -72,7 +70,7 @@ public sealed class ActionServer : IAsyncDisposable
             app.MapPost(ActionProtocol.RunRoute, endpoints.RunAsync);
             await app.StartAsync(cancellationToken);
 
-            var url = PublicUrl(app, options);
+            var url = WebServers.LocalUrl(app, options.ListenAddress, "http");
             RuntimeHostLog.Started(logger, url, options.MaxConcurrentActivations, options.MaxRequestBytes);
             return new ActionServer(app, url);
         }
@@ -91,10 +89,7 @@ public sealed class ActionServer : IAsyncDisposable
             return;
         }
 
-        using (var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
-        {
-            await _app.StopAsync(grace.Token);
-        }
+        await WebServers.StopAsync(_app, TimeSpan.FromSeconds(5));
 
         await _app.DisposeAsync();
     }
@@ -113,15 +108,4 @@ public sealed class ActionServer : IAsyncDisposable
         _ => Task.CompletedTask,
     };
 
-    private static Uri PublicUrl(WebApplication app, ActionServerOptions options)
-    {
-        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var port = new Uri(bound).Port;
-        var address = IPAddress.Parse(options.ListenAddress);
-        var host = address.Equals(IPAddress.Any) ? "127.0.0.1"
-            : address.Equals(IPAddress.IPv6Any) ? "[::1]"
-            : address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]"
-            : address.ToString();
-        return new Uri($"http://{host}:{port}/");
-    }
 }
