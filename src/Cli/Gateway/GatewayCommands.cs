@@ -24,7 +24,6 @@ internal static class GatewayCommands
     {
         var command = new Command("gateway", "Run the gateway (FnPacker): function groups, workload-aware routing, metrics.");
         command.Subcommands.Add(CreateServe());
-        command.Subcommands.Add(GatewayBenchCommand.Create());
         return command;
     }
 
