@@ -22,7 +22,14 @@ public sealed record QuoteClaims(
     bool IsSimulated,
     ReadOnlyMemory<byte> ReportData,
     TcbStatus TcbStatus,
-    DateTimeOffset? IssuedAt);
+    DateTimeOffset? IssuedAt)
+{
+    /// <summary>
+    /// Platform security version numbers a policy can set minimums for, by name (SEV-SNP: <c>bootloader</c>,
+    /// <c>tee</c>, <c>snp</c>, <c>microcode</c>; SGX/TDX: <c>pcesvn</c>, <c>qesvn</c>). Empty for simulation.
+    /// </summary>
+    public IReadOnlyDictionary<string, int> TcbSvns { get; init; } = new Dictionary<string, int>();
+}
 
 /// <summary>What a verified and policy-accepted peer is: the quote's claims plus the bound key hash and nonce.</summary>
 public sealed record AttestationClaims(QuoteClaims Quote, int PublicKeyHashAlgorithm, ReadOnlyMemory<byte> PublicKeyHash, ReadOnlyMemory<byte> Nonce)
