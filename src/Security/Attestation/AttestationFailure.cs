@@ -19,6 +19,7 @@ public enum AttestationFailure
     TcbNotAccepted,
     Stale,
     NotPrincipal,
+    KindNotAllowed,
 }
 
 public static class AttestationFailures
@@ -41,6 +42,7 @@ public static class AttestationFailures
         AttestationFailure.TcbNotAccepted => "attestation.tcb_not_accepted",
         AttestationFailure.Stale => "attestation.stale",
         AttestationFailure.NotPrincipal => "attestation.not_principal",
+        AttestationFailure.KindNotAllowed => "attestation.kind_not_allowed",
         _ => "attestation.unknown",
     };
 }

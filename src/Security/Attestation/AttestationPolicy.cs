@@ -29,6 +29,15 @@ public sealed record AttestationPolicy
     /// </summary>
     public TimeSpan? MaxEvidenceAge { get; init; }
 
+    /// <summary>
+    /// The TEE kinds accepted, or null for any kind this policy's other rules accept. A policy file sets it to the
+    /// kinds it has rules for.
+    /// </summary>
+    public IReadOnlySet<TeeKind>? AllowedKinds { get; init; }
+
+    /// <summary>Rules per TEE kind beyond the measurement (signers, SVNs, TCB); kinds without an entry get none.</summary>
+    public IReadOnlyDictionary<TeeKind, TeeRules> Rules { get; init; } = new Dictionary<TeeKind, TeeRules>();
+
     /// <summary>Tolerated clock difference for issue times in the future.</summary>
     public TimeSpan ClockSkew { get; init; } = TimeSpan.FromMinutes(5);
 

@@ -72,6 +72,25 @@ public sealed class EvidenceInspection(TeeKind kind, string format)
     public bool Check(string name, bool ok, AttestationFailure failure, string failureDetail, string passDetail = "") =>
         ok ? Pass(name, passDetail) : Fail(name, failure, failureDetail);
 
+    /// <summary>Appends everything <paramref name="other"/> read and checked, and its claims when it has them.</summary>
+    public void Absorb(EvidenceInspection other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        _fields.AddRange(other.Fields);
+        _checks.AddRange(other.Checks);
+        if (other.Claims is not null)
+        {
+            Claims = other.Claims;
+        }
+    }
+
+    /// <summary>Appends checks run elsewhere (e.g. <see cref="PolicyEvaluator"/>).</summary>
+    public void Add(IEnumerable<AttestationCheck> checks)
+    {
+        ArgumentNullException.ThrowIfNull(checks);
+        _checks.AddRange(checks);
+    }
+
     public void Complete(QuoteClaims claims)
     {
         ArgumentNullException.ThrowIfNull(claims);

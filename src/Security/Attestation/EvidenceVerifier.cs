@@ -72,38 +72,84 @@ public sealed class EvidenceVerifier
         return AttestationResult<AttestationClaims>.Ok(new AttestationClaims(quote, hashAlgorithm, publicKeyHash, nonce));
     }
 
-    private static AttestationResult<AttestationClaims>? CheckPolicy(QuoteClaims quote, AttestationPolicy policy, DateTimeOffset now)
+    /// <summary>
+    /// Verifies and appraises <paramref name="evidence"/> at <paramref name="now"/>, recording every field and every
+    /// check instead of stopping at the first failure: the kind's verifier, the claims binding (when the evidence
+    /// carries claims; raw quotes and reports carry none), the nonce, and every rule of <paramref name="policy"/>.
+    /// </summary>
+    public EvidenceInspection Appraise(Evidence evidence, AttestationPolicy policy, DateTimeOffset now, ReadOnlySpan<byte> expectedNonce = default)
     {
-        if (quote.IsDebug && !policy.AllowDebug)
+        ArgumentNullException.ThrowIfNull(evidence);
+        ArgumentNullException.ThrowIfNull(policy);
+
+        if (!_verifiers.TryGetValue(evidence.Kind, out var verifier))
         {
-            return Fail(AttestationFailure.DebugNotAllowed, "the TEE runs in debug mode");
+            var unsupported = new EvidenceInspection(evidence.Kind, evidence.Kind.ToString());
+            unsupported.Fail("evidence.kind", AttestationFailure.UnsupportedFormat, $"no verifier for {evidence.Kind} evidence");
+            return unsupported;
         }
 
-        if (!policy.AnyMeasurement && !policy.AllowedMeasurements.Contains(quote.Measurement))
+        if (evidence.Kind == TeeKind.Simulated && !policy.AllowSimulation)
         {
-            return Fail(AttestationFailure.MeasurementNotAllowed, $"measurement {quote.Measurement} is not allowed");
+            var refused = new EvidenceInspection(evidence.Kind, "simulated quote");
+            refused.Fail("policy.simulation", AttestationFailure.SimulationNotAllowed, "the evidence comes from a simulated TEE, which this policy refuses (not read further)");
+            return refused;
         }
 
-        if (!policy.AcceptedTcbStatuses.Contains(quote.TcbStatus))
+        var inspection = verifier is IEvidenceInspector inspector ? inspector.Inspect(evidence, now) : InspectPlain(verifier, evidence, now);
+        if (evidence.Claims.IsEmpty)
         {
-            return Fail(AttestationFailure.TcbNotAccepted, $"TCB status {quote.TcbStatus} is not accepted");
+            inspection.Skip("evidence.claims", "raw evidence carries no claims: its report data is shown, not checked against a key");
+        }
+        else if (inspection.Claims is { } quote)
+        {
+            inspection.Check("evidence.report_data", ReportData.Matches(quote.ReportData.Span, evidence.Claims.Span), AttestationFailure.ReportDataMismatch, "the report data is not SHA-256 of the claims", "SHA-256(claims) ‖ 0³²");
+            if (inspection.Check("evidence.claims", EvidenceClaims.TryParse(evidence.Claims, out _, out _, out var nonce), AttestationFailure.MalformedEvidence, "the claims are not a valid claims map")
+                && !expectedNonce.IsEmpty)
+            {
+                inspection.Check("evidence.nonce", expectedNonce.SequenceEqual(nonce), AttestationFailure.NonceMismatch, "the evidence does not carry the expected nonce");
+            }
         }
 
+        if (inspection.Claims is { } claims)
+        {
+            inspection.Add(PolicyEvaluator.Evaluate(claims, policy, now));
+        }
+
+        return inspection;
+    }
+
+    private static EvidenceInspection InspectPlain(IEvidenceVerifier verifier, Evidence evidence, DateTimeOffset now)
+    {
+        var inspection = new EvidenceInspection(evidence.Kind, evidence.Kind == TeeKind.Simulated ? "simulated quote" : evidence.Kind.ToString());
+        var result = verifier.Verify(evidence, now);
+        if (!result.IsValid)
+        {
+            inspection.Fail("quote.verify", result.Failure, result.Detail);
+            return inspection;
+        }
+
+        var quote = result.Value!;
+        inspection.Read("measurement", quote.Measurement.ToString());
+        inspection.Read("signer", quote.Signer);
+        inspection.Read("product_id", quote.ProductId);
+        inspection.Read("security_version", quote.SecurityVersion);
+        inspection.Read("debug", quote.IsDebug ? "true" : "false");
+        inspection.Read("simulated", quote.IsSimulated ? "true" : "false");
+        inspection.Read("report_data", quote.ReportData.Span);
+        inspection.Read("tcb_status", quote.TcbStatus.ToString());
         if (quote.IssuedAt is { } issued)
         {
-            if (issued > now + policy.ClockSkew)
-            {
-                return Fail(AttestationFailure.Stale, "the evidence is dated in the future");
-            }
-
-            if (policy.MaxEvidenceAge is { } maxAge && now - issued > maxAge)
-            {
-                return Fail(AttestationFailure.Stale, $"the evidence is older than {maxAge}");
-            }
+            inspection.Read("issued_at", issued.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
         }
 
-        return null;
+        inspection.Pass("quote.verify", "signature and quoting chain to a pinned root");
+        inspection.Complete(quote);
+        return inspection;
     }
+
+    private static AttestationResult<AttestationClaims>? CheckPolicy(QuoteClaims quote, AttestationPolicy policy, DateTimeOffset now) =>
+        PolicyEvaluator.FirstFailure(quote, policy, now) is { } failed ? Fail(failed.Failure, failed.Detail) : null;
 
     private static AttestationResult<AttestationClaims> Fail(AttestationFailure failure, string detail) =>
         AttestationResult<AttestationClaims>.Fail(failure, detail);

@@ -22,7 +22,24 @@ public static class RaTlsFormat
     /// <summary>Sesemi's own tag for simulated evidence ("SSM1"); never one of the hardware tags.</summary>
     public const ulong SimulatedTag = 0x5353_4D31;
 
+    /// <summary>
+    /// Gramine's legacy evidence extension: a raw SGX quote whose REPORTDATA[0..32] is SHA-256 of the certificate's
+    /// SubjectPublicKeyInfo. Gramine encodes the OID bytes wrongly (kept for compatibility), so it reads as this.
+    /// </summary>
+    public const string GramineLegacyOid = "0.6.9.42.840.113741.1337.6";
+
     private const int MaxEndorsements = 16;
+
+    /// <summary>
+    /// Which Intel TEE produced a quote carried under tag 60000: TDX quotes are version 4 or later with TEE type
+    /// 0x81 in the header; everything else is SGX (the verifier checks the header in full).
+    /// </summary>
+    public static TeeKind IntelQuoteKind(ReadOnlySpan<byte> quote) =>
+        quote.Length >= 8
+        && System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(quote) >= 4
+        && System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(quote[4..]) == 0x81
+            ? TeeKind.Tdx
+            : TeeKind.SgxDcap;
 
     public static ulong TagFor(TeeKind kind) => kind switch
     {
@@ -128,6 +145,11 @@ public static class RaTlsFormat
                 {
                     return Malformed("trailing bytes after the endorsements");
                 }
+            }
+
+            if (kind == TeeKind.SgxDcap)
+            {
+                kind = IntelQuoteKind(quote);
             }
 
             return AttestationResult<Evidence>.Ok(new Evidence(kind.Value, quote, claims, endorsements));
