@@ -53,7 +53,7 @@ internal sealed class GatewaySuite : IBenchSuite
                 await using var stack = await OverheadStack.StartAsync(context.ScratchDirectory, context.Time, cancellationToken);
                 var id = await stack.AddModelAsync(model, cancellationToken);
                 setup.Increment(1);
-                await using var direct = await OverheadRuntimeProcess.StartAsync(stack.Stack.Image.ToLocalImage(), cancellationToken);
+                await using var direct = await RuntimeProcess.StartAsync(stack.Stack.Image.ToLocalImage(), cancellationToken);
                 setup.Increment(1);
                 var created = await stack.Stack.Packer.CreateGroupAsync(stack.Stack.RuntimeGroup(Group, poolSize: 1), cancellationToken);
                 if (!created.IsSuccess)

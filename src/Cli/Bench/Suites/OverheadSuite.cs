@@ -50,7 +50,7 @@ internal sealed class OverheadSuite : IBenchSuite
                 }
 
                 setup.Increment(1);
-                await using var runtime = await OverheadRuntimeProcess.StartAsync(stack.Stack.Image.ToLocalImage(), cancellationToken);
+                await using var runtime = await RuntimeProcess.StartAsync(stack.Stack.Image.ToLocalImage(), cancellationToken);
                 setup.Increment(1);
                 await using var core = await OverheadCore.StartAsync(stack, context.Time, cancellationToken);
                 setup.Increment(1);
