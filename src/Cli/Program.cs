@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Sesemi.Cli.Attestation;
 using Sesemi.Cli.Bench;
 using Sesemi.Cli.Demo;
 using Sesemi.Cli.Enclave;
@@ -20,6 +21,7 @@ var root = new RootCommand("Sesemi: secure serverless model inference on sensiti
     GatewayCommands.Create(),
     UpCommand.Create(),
     BenchCommands.Create(),
+    AttestCommands.Create(),
 };
 Sesemi.Cli.KeyService.KeyServiceCommands.AddTo(root);
 

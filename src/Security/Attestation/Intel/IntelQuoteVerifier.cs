@@ -382,7 +382,7 @@ public sealed class IntelQuoteVerifier : IEvidenceInspector
             chain.Leaf.SerialNumberBytes.ToArray(),
             issuers);
         var status = _collateral.Evaluate(input, now, inspection);
-        inspection.Read("tcb.status", status.ToString());
+        inspection.Read("quote.tcb_status", status.ToString());
         return status;
     }
 

@@ -391,7 +391,7 @@ public sealed class IntelQuoteVerifierTests
         Assert.Equal(CheckOutcome.Passed, inspection.Check("collateral.fake").Outcome);
         Assert.DoesNotContain(inspection.Checks, c => c.Name == "tcb");
         Assert.Equal(TcbStatus.SwHardeningNeeded, inspection.Claims!.TcbStatus);
-        Assert.Equal("SwHardeningNeeded", inspection.Field("tcb.status"));
+        Assert.Equal("SwHardeningNeeded", inspection.Field("quote.tcb_status"));
         Assert.Equal(TestIntelPki.ValidAt, Assert.Single(collateral.Times));
         var input = Assert.Single(collateral.Inputs);
         Assert.Equal(TeeKind.SgxDcap, input.Kind);
