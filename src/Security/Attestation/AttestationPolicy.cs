@@ -24,6 +24,12 @@ public sealed record AttestationPolicy
     public IReadOnlySet<TcbStatus> AcceptedTcbStatuses { get; init; } = new HashSet<TcbStatus> { TcbStatus.UpToDate };
 
     /// <summary>
+    /// Require every piece of collateral a TCB verdict rests on (Intel: TCB info, QE identity, PCK CRL, root CA CRL),
+    /// as Intel's own verifier does; without it a revoked platform or quoting enclave would go unnoticed.
+    /// </summary>
+    public bool RequireCompleteCollateral { get; init; } = true;
+
+    /// <summary>
     /// Reject evidence whose signed issue time is older than this (only evidence that carries one: the simulated TEE).
     /// Hardware evidence gets freshness from a verifier-chosen nonce instead.
     /// </summary>

@@ -5,7 +5,8 @@ namespace Sesemi.Security.Attestation;
 
 /// <summary>
 /// The policy file an owner writes (JSON). Top level: <c>allowDebug</c>, <c>allowSimulation</c> (both default
-/// false), <c>acceptedTcbStatuses</c> (default <c>["UpToDate"]</c>), <c>maxEvidenceAgeSeconds</c>, and one section per
+/// false), <c>acceptedTcbStatuses</c> (default <c>["UpToDate"]</c>), <c>requireCompleteCollateral</c> (default true),
+/// <c>maxEvidenceAgeSeconds</c>, and one section per
 /// accepted TEE kind — <c>sgx</c>, <c>tdx</c>, <c>snp</c>, <c>simulated</c> — each with <c>measurements</c> (hex list,
 /// or <c>"any"</c>), and optionally <c>signers</c>, <c>productIds</c>, <c>minSecurityVersion</c>, <c>minimumTcb</c>
 /// (name → minimum SVN) and <c>acceptedTcbStatuses</c>. Kinds without a section are refused. Unknown keys are errors:
@@ -15,10 +16,13 @@ public static class AttestationPolicyFile
 {
     public const int MaxSize = 256 * 1024;
 
-    private static readonly string[] TopLevelKeys = ["allowDebug", "allowSimulation", "acceptedTcbStatuses", "maxEvidenceAgeSeconds", "sgx", "tdx", "snp", "simulated", "$comment"];
+    private static readonly string[] TopLevelKeys = ["allowDebug", "allowSimulation", "acceptedTcbStatuses", "requireCompleteCollateral", "maxEvidenceAgeSeconds", "sgx", "tdx", "snp", "simulated", "$comment"];
     private static readonly string[] KindKeys = ["measurements", "signers", "productIds", "minSecurityVersion", "minimumTcb", "acceptedTcbStatuses", "$comment"];
 
-    /// <summary>The production policy used when no file is given: any measurement, no debug, no simulation, only up-to-date TCBs.</summary>
+    /// <summary>
+    /// The production policy used when no file is given: any measurement, no debug, no simulation, only up-to-date
+    /// TCBs judged on complete collateral.
+    /// </summary>
     public static AttestationPolicy Production { get; } = new() { AnyMeasurement = true };
 
     /// <summary>Parses a policy file; throws <see cref="FormatException"/> naming the offending JSON path.</summary>
@@ -72,6 +76,7 @@ public static class AttestationPolicyFile
             return new AttestationPolicy
             {
                 AllowDebug = Bool(root, "allowDebug", "$"),
+                RequireCompleteCollateral = !root.TryGetProperty("requireCompleteCollateral", out _) || Bool(root, "requireCompleteCollateral", "$"),
                 AllowSimulation = allowSimulation,
                 AcceptedTcbStatuses = root.TryGetProperty("acceptedTcbStatuses", out var statuses)
                     ? Statuses(statuses, "$.acceptedTcbStatuses")

@@ -29,6 +29,13 @@ public sealed record QuoteClaims(
     /// <c>tee</c>, <c>snp</c>, <c>microcode</c>; SGX/TDX: <c>pcesvn</c>, <c>qesvn</c>). Empty for simulation.
     /// </summary>
     public IReadOnlyDictionary<string, int> TcbSvns { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>
+    /// Collateral the TCB evaluation went without (Intel: "TCB info", "QE identity", "PCK CRL", "root CA CRL"), so a
+    /// policy can demand all of it (<see cref="AttestationPolicy.RequireCompleteCollateral"/>). Empty when complete or
+    /// not applicable.
+    /// </summary>
+    public IReadOnlyList<string> MissingCollateral { get; init; } = [];
 }
 
 /// <summary>What a verified and policy-accepted peer is: the quote's claims plus the bound key hash and nonce.</summary>

@@ -4,7 +4,7 @@ namespace Sesemi.Security.Attestation;
 /// Applies an <see cref="AttestationPolicy"/> to verified claims and names every rule it checked
 /// (<c>policy.kind</c>, <c>policy.simulation</c>, <c>policy.debug</c>, <c>policy.measurement</c>, <c>policy.signer</c>,
 /// <c>policy.product_id</c>, <c>policy.security_version</c>, <c>policy.tcb_svn</c>, <c>policy.tcb_status</c>,
-/// <c>policy.freshness</c>), so a report lists every rule the evidence broke, not only the first.
+/// <c>policy.collateral</c>, <c>policy.freshness</c>), so a report lists every rule the evidence broke, not only the first.
 /// </summary>
 public static class PolicyEvaluator
 {
@@ -38,6 +38,16 @@ public static class PolicyEvaluator
         }
 
         CheckTcb(checks, quote, policy, rules);
+        if (quote.MissingCollateral.Count > 0)
+        {
+            Add(
+                checks,
+                "policy.collateral",
+                !policy.RequireCompleteCollateral,
+                AttestationFailure.TcbNotAccepted,
+                $"the TCB verdict went without {string.Join(", ", quote.MissingCollateral)}: pass them (Intel PCS or a PCCS) or set requireCompleteCollateral to false",
+                $"accepted without {string.Join(", ", quote.MissingCollateral)} (requireCompleteCollateral is false)");
+        }
         CheckFreshness(checks, quote, policy, now);
         return checks;
     }

@@ -68,10 +68,14 @@ public sealed class AttestCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Verify_TdxQuote_WithTcbInfo_IsUpToDate_AndAcceptedByTheProductionDefault()
+    public async Task Verify_TdxQuote_WithTcbInfoOnly_IsUpToDate_AcceptedOnlyByAPolicyNotRequiringCompleteCollateral()
     {
-        var report = await VerifyJsonAsync(0, Vector("tdx-quote-v4.bin"), "--collateral", Vector("tdx-tcbinfo-v3.json"), "--certs", TcbSigningChain(), "--at", "2023-07-01T00:00:00Z");
+        var args = new[] { Vector("tdx-quote-v4.bin"), "--collateral", Vector("tdx-tcbinfo-v3.json"), "--certs", TcbSigningChain(), "--at", "2023-07-01T00:00:00Z" };
+        var production = await VerifyJsonAsync(1, args);
+        var report = await VerifyJsonAsync(0, [.. args, "--policy", Policy("""{ "requireCompleteCollateral": false, "tdx": { "measurements": "any" } }""")]);
 
+        Assert.Equal(["policy.collateral"], Failed(production));
+        Assert.Contains("QE identity, PCK CRL, root CA CRL", production.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "policy.collateral").GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal("accepted", report.GetProperty("verdict").GetString());
         Assert.Equal("Tdx", report.GetProperty("tee").GetString());
         Assert.Equal("TDX ECDSA quote v4", report.GetProperty("format").GetString());
@@ -87,7 +91,7 @@ public sealed class AttestCommandTests : IDisposable
     {
         var report = await VerifyJsonAsync(1, Vector("tdx-quote-v4.bin"), "--at", "2023-07-01T00:00:00Z");
 
-        Assert.Equal(["policy.tcb_status"], Failed(report));
+        Assert.Equal(["policy.tcb_status", "policy.collateral"], Failed(report));
         Assert.Equal("skipped", Outcome(report, "tcb"));
     }
 
@@ -101,6 +105,7 @@ public sealed class AttestCommandTests : IDisposable
         Assert.Equal("UpToDate", Claim(report, "qe.identity.status"));
         Assert.Equal("91dd79e47cae70787883e617838c7c981cc9744ebac9756c8ce03f09057538ac", Claim(report, "sgx.mrenclave"));
         Assert.Equal("passed", Outcome(report, "pck.revocation"));
+        Assert.DoesNotContain(report.GetProperty("checks").EnumerateArray(), c => c.GetProperty("name").GetString() == "policy.collateral");
     }
 
     [Fact]
@@ -196,12 +201,12 @@ public sealed class AttestCommandTests : IDisposable
     public async Task Verify_GramineRaTlsCertificate_BindsItsKey_AndIsADebugEnclave()
     {
         var certificate = Vector("sgx-ratls-cert-gramine.pem");
-        var policy = Policy("""{ "allowDebug": true, "acceptedTcbStatuses": ["Unknown"], "sgx": { "measurements": ["0866e7ca11b9f4efe4bf39b2607f4e1299f111920d96d95719080f01b62b7585"] } }""");
+        var policy = Policy("""{ "allowDebug": true, "acceptedTcbStatuses": ["Unknown"], "requireCompleteCollateral": false, "sgx": { "measurements": ["0866e7ca11b9f4efe4bf39b2607f4e1299f111920d96d95719080f01b62b7585"] } }""");
 
         var production = await VerifyJsonAsync(1, certificate, "--at", "2024-01-01T00:00:00Z");
         var owner = await VerifyJsonAsync(0, certificate, "--policy", policy, "--at", "2024-01-01T00:00:00Z");
 
-        Assert.Equal(["policy.debug", "policy.tcb_status"], Failed(production));
+        Assert.Equal(["policy.debug", "policy.tcb_status", "policy.collateral"], Failed(production));
         Assert.Equal("passed", Outcome(owner, "certificate.self_signature"));
         Assert.Equal("passed", Outcome(owner, "evidence.report_data"));
         Assert.Equal("passed", Outcome(owner, "certificate.public_key"));

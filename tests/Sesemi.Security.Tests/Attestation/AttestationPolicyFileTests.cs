@@ -18,6 +18,7 @@ public sealed class AttestationPolicyFileTests
               // comments are allowed
               "allowDebug": false,
               "acceptedTcbStatuses": ["UpToDate", "SWHardeningNeeded"],
+              "requireCompleteCollateral": false,
               "maxEvidenceAgeSeconds": 600,
               "sgx": { "measurements": ["{{MrEnclave.ToUpperInvariant()}}"], "signers": ["BC71"], "productIds": [1], "minSecurityVersion": 1,
                        "minimumTcb": { "pcesvn": 11 } },
@@ -30,6 +31,7 @@ public sealed class AttestationPolicyFileTests
         Assert.False(policy.AllowSimulation);
         Assert.Equal(new HashSet<TcbStatus> { TcbStatus.UpToDate, TcbStatus.SwHardeningNeeded }, policy.AcceptedTcbStatuses);
         Assert.Equal(TimeSpan.FromMinutes(10), policy.MaxEvidenceAge);
+        Assert.False(policy.RequireCompleteCollateral);
         Assert.Equal(new HashSet<TeeKind> { TeeKind.SgxDcap, TeeKind.Tdx, TeeKind.SevSnp }, policy.AllowedKinds);
         Assert.Contains(Measurement.Parse("sgx:mrenclave:" + MrEnclave), policy.AllowedMeasurements);
         Assert.Contains(Measurement.Parse("tdx:mrtd:" + Mrtd), policy.AllowedMeasurements);
@@ -52,6 +54,7 @@ public sealed class AttestationPolicyFileTests
         Assert.False(policy.AllowDebug);
         Assert.False(policy.AllowSimulation);
         Assert.False(policy.AnyMeasurement);
+        Assert.True(policy.RequireCompleteCollateral);
         Assert.Equal([TcbStatus.UpToDate], policy.AcceptedTcbStatuses);
         Assert.Equal([TeeKind.SgxDcap], policy.AllowedKinds!);
     }

@@ -44,6 +44,20 @@ public sealed class PolicyEvaluatorTests
     }
 
     [Fact]
+    public void Evaluate_MissingCollateral_FailsUnlessThePolicyWaivesIt()
+    {
+        var quote = SgxQuote() with { MissingCollateral = ["QE identity", "PCK CRL"] };
+
+        var strict = Check(PolicyEvaluator.Evaluate(quote, AttestationPolicy.ForMeasurements(Sgx), Now), "policy.collateral");
+        var waived = Check(PolicyEvaluator.Evaluate(quote, AttestationPolicy.ForMeasurements(Sgx) with { RequireCompleteCollateral = false }, Now), "policy.collateral");
+
+        Assert.Equal(AttestationFailure.TcbNotAccepted, strict.Failure);
+        Assert.Contains("QE identity, PCK CRL", strict.Detail, StringComparison.Ordinal);
+        Assert.Equal(CheckOutcome.Passed, waived.Outcome);
+        Assert.DoesNotContain(PolicyEvaluator.Evaluate(SgxQuote(), AttestationPolicy.ForMeasurements(Sgx), Now), c => c.Name == "policy.collateral");
+    }
+
+    [Fact]
     public void Evaluate_KindWithoutRules_IsRefused()
     {
         var policy = AttestationPolicy.ForMeasurements(Sgx) with { AllowedKinds = new HashSet<TeeKind> { TeeKind.Tdx } };

@@ -87,8 +87,9 @@ public sealed class IntelQuoteVerifier : IEvidenceInspector
             CheckQeReportData(q, inspection);
             verified = CheckPckChain(chain, now, inspection);
             var extensions = CheckPckExtensions(chain, inspection);
+            var firstTcbCheck = inspection.Checks.Count;
             var status = EvaluateTcb(q, chain, verified, extensions, now, inspection);
-            inspection.Complete(Claims(q, extensions, status));
+            inspection.Complete(Claims(q, extensions, status) with { MissingCollateral = MissingCollateral(inspection.Checks.Skip(firstTcbCheck)) });
             return inspection;
         }
         finally
@@ -384,6 +385,34 @@ public sealed class IntelQuoteVerifier : IEvidenceInspector
         var status = _collateral.Evaluate(input, now, inspection);
         inspection.Read("quote.tcb_status", status.ToString());
         return status;
+    }
+
+    /// <summary>The collateral whose checks were skipped because it was not given.</summary>
+    private static List<string> MissingCollateral(IEnumerable<AttestationCheck> tcbChecks)
+    {
+        var skipped = tcbChecks.Where(c => c.Outcome == CheckOutcome.Skipped).Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        var missing = new List<string>();
+        if (skipped.Contains("tcb") || skipped.Contains("collateral.tcb_info.signature"))
+        {
+            missing.Add("TCB info");
+        }
+
+        if (skipped.Contains("tcb") || skipped.Contains("collateral.qe_identity.signature"))
+        {
+            missing.Add("QE identity");
+        }
+
+        if (skipped.Contains("tcb") || skipped.Contains("collateral.pck_crl.signature"))
+        {
+            missing.Add("PCK CRL");
+        }
+
+        if (skipped.Contains("tcb") || skipped.Contains("collateral.root_crl.signature"))
+        {
+            missing.Add("root CA CRL");
+        }
+
+        return missing;
     }
 
     private QuoteClaims Claims(IntelQuote q, PckExtensions? extensions, TcbStatus status)
