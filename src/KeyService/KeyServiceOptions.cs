@@ -1,4 +1,5 @@
 using System.Net;
+using Sesemi.Security.Attestation;
 
 namespace Sesemi.KeyService;
 
@@ -29,6 +30,22 @@ public sealed class KeyServiceOptions
 
     /// <summary>Release keys to runtimes on the simulated TEE. Development only; production refuses them.</summary>
     public bool AcceptSimulatedRuntimes { get; set; }
+
+    /// <summary>
+    /// The owner's attestation policy for runtimes (<c>docs/attestation.md</c> §5), or null for the default: any
+    /// measurement (the grants decide which), no debug, TCB up to date on complete collateral. Simulation is allowed
+    /// exactly when <see cref="AcceptSimulatedRuntimes"/> is.
+    /// </summary>
+    public AttestationPolicy? RuntimePolicy { get; set; }
+
+    /// <summary>Lowercase hex SHA-256 of the policy file <see cref="RuntimePolicy"/> came from; part of the measured configuration.</summary>
+    public string? RuntimePolicyDigest { get; set; }
+
+    /// <summary>
+    /// Intel collateral for the TCB status of SGX and TDX runtimes: PCS or PCCS responses (TCB info, QE identity,
+    /// CRLs, signer chains) or an endorsements bundle, as bytes. Signed by Intel and checked, so not measured.
+    /// </summary>
+    public IReadOnlyList<ReadOnlyMemory<byte>> IntelCollateral { get; set; } = [];
 
     /// <summary>Pins (hex SHA-256 of SubjectPublicKeyInfo) of the simulated TEE roots whose evidence is verified.</summary>
     public IReadOnlyList<string> SimulatedRootPins { get; set; } = [];
@@ -71,6 +88,11 @@ public sealed class KeyServiceOptions
         if (LeaseDuration < TimeSpan.FromSeconds(1) || LeaseDuration > TimeSpan.FromHours(24))
         {
             problems.Add("the lease must be between 1 second and 24 hours");
+        }
+
+        if (RuntimePolicy is not null && RuntimePolicyDigest is null)
+        {
+            problems.Add("a runtime policy needs the digest of its file (it is part of the measurement)");
         }
 
         if (MaxConnections is < 1 or > 1_000_000)

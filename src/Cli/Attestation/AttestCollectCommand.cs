@@ -16,7 +16,7 @@ internal static class AttestCollectCommand
     public static Command Create()
     {
         var tee = new Option<string>("--tee") { Description = "tdx or snp (Linux configfs-tsm), sgx (Gramine /dev/attestation).", Required = true };
-        tee.AcceptOnlyFromAmong("tdx", "snp", "sgx");
+        tee.AcceptOnlyFromAmong(HardwareTee.Names);
         var path = new Option<string?>("--path") { Description = $"The provider's directory (default {ConfigFsTsmOptions.DefaultReportPath} or {GramineSgxEvidenceProvider.DefaultPath})." };
         var nonce = new Option<string?>("--nonce") { Description = "A verifier's challenge (hex, at most 256 bytes) bound into the evidence." };
         var output = new Option<FileInfo>("--out") { Description = "Where to write the RA-TLS certificate (PEM; public, no key).", Required = true };
@@ -28,7 +28,7 @@ internal static class AttestCollectCommand
             try
             {
                 var challenge = ParseNonce(parse.GetValue(nonce));
-                var provider = CreateProvider(parse.GetValue(tee)!, parse.GetValue(path));
+                var provider = HardwareTee.CreateProvider(parse.GetValue(tee)!, parse.GetValue(path));
                 using var certificate = await RaTlsCertificate.CreateAsync(provider, "attest", TimeProvider.System, challenge, cancellationToken).ConfigureAwait(false);
                 var file = parse.GetValue(output)!;
                 await File.WriteAllTextAsync(file.FullName, certificate.ExportCertificatePem() + "\n", cancellationToken).ConfigureAwait(false);
@@ -45,13 +45,6 @@ internal static class AttestCollectCommand
         });
         return command;
     }
-
-    private static IEvidenceProvider CreateProvider(string tee, string? path) => tee switch
-    {
-        "tdx" => new ConfigFsTsmEvidenceProvider(new ConfigFsTsmOptions { ExpectedKind = TeeKind.Tdx, ReportPath = path ?? ConfigFsTsmOptions.DefaultReportPath }),
-        "snp" => new ConfigFsTsmEvidenceProvider(new ConfigFsTsmOptions { ExpectedKind = TeeKind.SevSnp, ReportPath = path ?? ConfigFsTsmOptions.DefaultReportPath }),
-        _ => new GramineSgxEvidenceProvider(path ?? GramineSgxEvidenceProvider.DefaultPath),
-    };
 
     private static byte[] ParseNonce(string? hex)
     {

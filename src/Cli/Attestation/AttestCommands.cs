@@ -3,8 +3,6 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Sesemi.Security.Attestation;
-using Sesemi.Security.Attestation.Intel;
-using Sesemi.Security.Attestation.Snp;
 using Sesemi.Security.RaTls;
 using Spectre.Console;
 
@@ -107,13 +105,7 @@ internal static class AttestCommands
         }
 
         var intelCollateral = collateralPieces.Count == 0 ? null : IntelCollateralFiles.Build(collateralPieces, certificates);
-        var verifier = new EvidenceVerifier(
-            [
-                new IntelQuoteVerifier(TeeKind.SgxDcap, collateral: intelCollateral),
-                new IntelQuoteVerifier(TeeKind.Tdx, collateral: intelCollateral),
-                new SnpVerifier(),
-            ],
-            new FixedTimeProvider(at));
+        var verifier = new EvidenceVerifier(HardwareVerifiers.Create(intelCollateral), new FixedTimeProvider(at));
         var input = await EvidenceInput.ReadAsync(request.Evidence, certificates, cancellationToken).ConfigureAwait(false);
         EvidenceInspection inspection;
         if (input.Certificate is { } certificate)

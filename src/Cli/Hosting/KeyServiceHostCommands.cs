@@ -1,8 +1,10 @@
 using System.CommandLine;
+using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Sesemi.KeyService;
 using Sesemi.KeyService.Attestation;
 using Sesemi.KeyService.Hosting;
+using Sesemi.Security.Attestation;
 
 namespace Sesemi.Cli.Hosting;
 
@@ -42,6 +44,17 @@ internal static class KeyServiceHostCommands
         DefaultValueFactory = _ => 30,
     };
 
+    private static Option<FileInfo?> RuntimePolicyOption() => new("--runtime-policy")
+    {
+        Description = "The owner's attestation policy for runtimes (JSON, docs/attestation.md); part of the measurement. Default: any measurement (grants decide), no debug, TCB up to date on complete collateral.",
+    };
+
+    private static Option<FileInfo[]> CollateralOption() => new("--collateral")
+    {
+        Description = "Intel collateral for SGX/TDX runtimes (TCB info, QE identity, CRLs, signer chains, or an endorsements bundle); repeatable.",
+        AllowMultipleArgumentsPerToken = true,
+    };
+
     private static Command CreateServe()
     {
         var port = new Option<int>("--port") { Description = "HTTPS port (0 picks a free one).", DefaultValueFactory = _ => 7443 };
@@ -52,13 +65,15 @@ internal static class KeyServiceHostCommands
         var lease = LeaseOption();
         var maxBody = new Option<int>("--max-body-bytes") { Description = "Largest request body accepted.", DefaultValueFactory = _ => 64 * 1024 };
         var publicUrl = new Option<Uri?>("--public-url") { Description = "The https URL clients reach it by, written to connection.json (default: the bound address)." };
+        var runtimePolicy = RuntimePolicyOption();
+        var collateral = CollateralOption();
         var command = new Command("serve", "Run the KeyService (HTTPS, attested certificate) until Ctrl-C.")
         {
-            port, address, data, platform, production, lease, maxBody, publicUrl,
+            port, address, data, platform, production, lease, maxBody, publicUrl, runtimePolicy, collateral,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var options = Options(parse.GetValue(data)!, parse.GetValue(production), parse.GetValue(lease));
+            var options = Options(parse.GetValue(data)!, parse.GetValue(production), parse.GetValue(lease), parse.GetValue(runtimePolicy), parse.GetValue(collateral));
             options.Port = parse.GetValue(port);
             options.ListenAddress = parse.GetValue(address)!;
             options.MaxRequestBodyBytes = parse.GetValue(maxBody);
@@ -74,7 +89,8 @@ internal static class KeyServiceHostCommands
             Console.WriteLine($"KeyService listening on {server.Profile.Url}");
             Console.WriteLine($"  measurement  {server.Measurement}");
             Console.WriteLine($"  connection   {Path.GetFullPath(Path.Combine(options.DataDirectory, KeyServiceServer.ProfileFileName))}");
-            Console.WriteLine($"  runtimes     {(options.AcceptSimulatedRuntimes ? "simulated TEE accepted (development)" : "hardware TEEs only (production)")}");
+            Console.WriteLine($"  runtimes     {(options.AcceptSimulatedRuntimes ? "simulated TEE accepted (development)" : "hardware TEEs only (production)")}, SGX/TDX/SEV-SNP evidence verified to pinned roots");
+            Console.WriteLine($"  policy       {(options.RuntimePolicyDigest is { } digest ? $"{parse.GetValue(runtimePolicy)!.FullName} (sha256:{digest})" : "default (any measurement, no debug, TCB up to date on complete collateral)")}");
             Console.Out.Flush();
             try
             {
@@ -94,10 +110,11 @@ internal static class KeyServiceHostCommands
         var production = ProductionOption();
         var lease = LeaseOption();
         var platform = PlatformOption();
-        var command = new Command("measure", "Print the simulated measurement of this build's KeyService with these settings.") { production, lease, platform };
+        var runtimePolicy = RuntimePolicyOption();
+        var command = new Command("measure", "Print the simulated measurement of this build's KeyService with these settings.") { production, lease, platform, runtimePolicy };
         command.SetAction(parse =>
         {
-            var options = Options(".sesemi/keyservice", parse.GetValue(production), parse.GetValue(lease));
+            var options = Options(".sesemi/keyservice", parse.GetValue(production), parse.GetValue(lease), parse.GetValue(runtimePolicy), []);
             using var simulated = SimulatedPlatformFile.LoadOrCreate(parse.GetValue(platform)!, TimeProvider.System);
             Console.WriteLine(KeyServiceTee.Simulated(simulated, options, TimeProvider.System).Measurement);
             return 0;
@@ -124,10 +141,30 @@ internal static class KeyServiceHostCommands
         return command;
     }
 
-    internal static KeyServiceOptions Options(string data, bool production, int leaseSeconds) => new()
+    internal static KeyServiceOptions Options(string data, bool production, int leaseSeconds, FileInfo? runtimePolicy = null, FileInfo[]? collateral = null)
     {
-        DataDirectory = data,
-        AcceptSimulatedRuntimes = !production,
-        LeaseDuration = TimeSpan.FromSeconds(leaseSeconds),
-    };
+        var options = new KeyServiceOptions
+        {
+            DataDirectory = data,
+            AcceptSimulatedRuntimes = !production,
+            LeaseDuration = TimeSpan.FromSeconds(leaseSeconds),
+            IntelCollateral = [.. (collateral ?? []).Select(f => (ReadOnlyMemory<byte>)File.ReadAllBytes(f.FullName))],
+        };
+        if (runtimePolicy is not null)
+        {
+            var bytes = File.ReadAllBytes(runtimePolicy.FullName);
+            try
+            {
+                options.RuntimePolicy = AttestationPolicyFile.Parse(bytes);
+            }
+            catch (FormatException e)
+            {
+                throw new InvalidOperationException($"Invalid KeyService options: --runtime-policy {runtimePolicy.FullName}: {e.Message}", e);
+            }
+
+            options.RuntimePolicyDigest = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        }
+
+        return options;
+    }
 }

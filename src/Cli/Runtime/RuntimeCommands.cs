@@ -1,15 +1,18 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
+using Sesemi.Cli.Attestation;
 using Sesemi.Cli.Enclave;
 using Sesemi.Cli.Hosting;
 using Sesemi.Client.KeyService;
 using Sesemi.Contracts.KeyService;
+using Sesemi.Hosting.Attestation;
 using Sesemi.Runtime.Host.Actions;
 using Sesemi.Runtime.Host.Enclave;
 using Sesemi.Runtime.Host.Inference;
 using Sesemi.Runtime.Host.Models;
 using Sesemi.Runtime.Trusted;
 using Sesemi.Runtime.Trusted.Hosting;
+using Sesemi.Security.Attestation;
 using Sesemi.Security.Attestation.Simulated;
 
 namespace Sesemi.Cli.Runtime;
@@ -72,8 +75,11 @@ internal static class RuntimeCommands
         var port = new Option<int>("--port") { Description = "HTTP port of the OpenWhisk action protocol.", DefaultValueFactory = _ => 8080 };
         var address = new Option<string>("--address") { Description = "Listen address (0.0.0.0 in a container).", DefaultValueFactory = _ => "127.0.0.1" };
         var models = new Option<string>("--models") { Description = "Directory of sealed models (<owner>/<name>.sealed).", DefaultValueFactory = _ => DefaultModels };
+        var tee = new Option<string>("--tee") { Description = "The TEE whose evidence the core presents: simulated, or tdx / snp (configfs-tsm) or sgx (Gramine) on real hardware.", DefaultValueFactory = _ => "simulated" };
+        tee.AcceptOnlyFromAmong(["simulated", .. HardwareTee.Names]);
+        var teePath = new Option<string?>("--tee-path") { Description = "The hardware provider's directory (default /sys/kernel/config/tsm/report or /dev/attestation)." };
         var settings = CoreSettings.Create();
-        var command = new Command("serve", "Serve /init and /run on --port until Ctrl-C; keys and models are fetched per request.") { port, address, models };
+        var command = new Command("serve", "Serve /init and /run on --port until Ctrl-C; keys and models are fetched per request.") { port, address, models, tee, teePath };
         foreach (var option in settings.All)
         {
             command.Options.Add(option);
@@ -84,7 +90,23 @@ internal static class RuntimeCommands
             var (options, profiles) = settings.Read(parse);
             using var platform = SimulatedPlatformFile.LoadOrCreate(parse.GetValue(settings.Platform)!, TimeProvider.System);
             var enclave = TrustedCoreImage.Load(options);
-            var host = new EnclaveHost(new SimulatedEvidenceProvider(platform, enclave, TimeProvider.System), [.. profiles.Select(p => new Uri(p.Url))], new DirectoryModelStore(parse.GetValue(models)!));
+            IEvidenceProvider quoting = new SimulatedEvidenceProvider(platform, enclave, TimeProvider.System);
+            var measurement = enclave.Measurement;
+            if (parse.GetValue(tee) is var kind && kind != "simulated")
+            {
+                try
+                {
+                    quoting = HardwareTee.CreateProvider(kind!, parse.GetValue(teePath));
+                    measurement = await HardwareTee.MeasureSelfAsync(quoting, cancellationToken);
+                }
+                catch (Exception e) when (e is EvidenceUnavailableException or InvalidDataException)
+                {
+                    await Console.Error.WriteLineAsync($"sesemi runtime serve: --tee {kind}: {e.Message}");
+                    return 2;
+                }
+            }
+
+            var host = new EnclaveHost(quoting, [.. profiles.Select(p => new Uri(p.Url))], new DirectoryModelStore(parse.GetValue(models)!));
             using var core = await TrustedCore.StartAsync(host, options, TimeProvider.System, cancellationToken);
             var actionOptions = new ActionServerOptions
             {
@@ -100,7 +122,7 @@ internal static class RuntimeCommands
                 logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft", LogLevel.Warning),
                 cancellationToken);
             Console.Error.WriteLine($"Runtime listening on {server.Url} (OpenWhisk /init, /run)");
-            Console.Error.WriteLine($"  measurement  {enclave.Measurement}");
+            Console.Error.WriteLine($"  measurement  {measurement}{(measurement.Kind == TeeKind.Simulated ? " (simulated TEE)" : " (from the TEE's own evidence)")}");
             Console.Error.WriteLine($"  keyservices  {(profiles.Count == 0 ? "none (every request will be refused until one is configured)" : string.Join(", ", profiles.Select(p => p.Url)))}");
             Console.Error.WriteLine($"  models       {Path.GetFullPath(parse.GetValue(models)!)}");
             try

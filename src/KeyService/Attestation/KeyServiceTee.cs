@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Sesemi.Security.Attestation;
+using Sesemi.Security.Attestation.Intel.Collateral;
 using Sesemi.Security.Attestation.Simulated;
 
 namespace Sesemi.KeyService.Attestation;
@@ -28,10 +29,54 @@ public sealed record KeyServiceTee(IEvidenceProvider Provider, Measurement Measu
         ArgumentNullException.ThrowIfNull(options);
         var enclave = new SimulatedEnclave(SimulatedEnclave.MeasureParts(MeasuredCode(), MeasuredConfiguration(options)), SimulatedEnclave.DefaultSigner);
         var pins = options.SimulatedRootPins.Append(platform.RootPin).Distinct(StringComparer.Ordinal).ToArray();
-        return new KeyServiceTee(new SimulatedEvidenceProvider(platform, enclave, time), enclave.Measurement, [new SimulatedEvidenceVerifier(pins)])
+        return new KeyServiceTee(new SimulatedEvidenceProvider(platform, enclave, time), enclave.Measurement, [new SimulatedEvidenceVerifier(pins), .. HardwareVerifiers.Create(IntelCollateralOf(options))])
         {
             ServerRootPins = [platform.RootPin],
         };
+    }
+
+    /// <summary>
+    /// The policy runtime evidence is checked against: the owner's, or any measurement (grants decide) with the
+    /// production defaults; simulated runtimes exactly when <see cref="KeyServiceOptions.AcceptSimulatedRuntimes"/>.
+    /// </summary>
+    public static AttestationPolicy RuntimePolicy(KeyServiceOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var policy = options.RuntimePolicy ?? new AttestationPolicy { AnyMeasurement = true };
+        if (!options.AcceptSimulatedRuntimes)
+        {
+            return policy with { AllowSimulation = false };
+        }
+
+        var rules = new Dictionary<TeeKind, TeeRules>(policy.Rules);
+        rules.TryAdd(TeeKind.Simulated, new TeeRules { AnyMeasurement = true });
+        return policy with
+        {
+            AllowSimulation = true,
+            AllowedKinds = policy.AllowedKinds is null ? null : new HashSet<TeeKind>(policy.AllowedKinds) { TeeKind.Simulated },
+            Rules = rules,
+        };
+    }
+
+    /// <summary>The Intel collateral of the options, or null; throws when a piece is not collateral.</summary>
+    internal static IntelCollateral? IntelCollateralOf(KeyServiceOptions options)
+    {
+        if (options.IntelCollateral.Count == 0)
+        {
+            return null;
+        }
+
+        var builder = IntelCollateral.CreateBuilder();
+        foreach (var piece in options.IntelCollateral)
+        {
+            var added = builder.Add(piece);
+            if (!added.IsValid)
+            {
+                throw new InvalidOperationException($"Invalid KeyService options: Intel collateral: {added.Detail}");
+            }
+        }
+
+        return builder.Build();
     }
 
     /// <summary>The assemblies a simulated KeyService measures: its own and the Sesemi assemblies it runs, in a fixed order.</summary>
@@ -42,5 +87,6 @@ public sealed record KeyServiceTee(IEvidenceProvider Provider, Measurement Measu
     /// <summary>The settings that change what the KeyService will do with keys, in a canonical form.</summary>
     internal static byte[] MeasuredConfiguration(KeyServiceOptions options) => Encoding.UTF8.GetBytes(string.Create(
         CultureInfo.InvariantCulture,
-        $"accept-simulated-runtimes={options.AcceptSimulatedRuntimes};lease-ms={(long)options.LeaseDuration.TotalMilliseconds};simulated-roots={string.Join(',', options.SimulatedRootPins.Order(StringComparer.Ordinal))}"));
+        $"accept-simulated-runtimes={options.AcceptSimulatedRuntimes};lease-ms={(long)options.LeaseDuration.TotalMilliseconds};simulated-roots={string.Join(',', options.SimulatedRootPins.Order(StringComparer.Ordinal))}")
+        + (options.RuntimePolicyDigest is { } digest ? $";runtime-policy={digest}" : string.Empty));
 }

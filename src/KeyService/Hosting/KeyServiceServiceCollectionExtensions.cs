@@ -29,7 +29,7 @@ internal static class KeyServiceServiceCollectionExtensions
         services.AddSingleton(sp =>
         {
             var verifier = new EvidenceVerifier(tee.RuntimeVerifiers, sp.GetRequiredService<TimeProvider>());
-            var runtimePolicy = new AttestationPolicy { AnyMeasurement = true, AllowSimulation = options.AcceptSimulatedRuntimes };
+            var runtimePolicy = KeyServiceTee.RuntimePolicy(options);
             return new CallerAuthenticator(new TlsPeerValidator(new RaTlsVerifier(verifier), runtimePolicy, TlsPeerKinds.Any), sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<CallerAuthenticator>>());
         });
         services.AddSingleton(sp => new JsonApi(sp.GetRequiredService<CallerAuthenticator>(), options.MaxRequestBodyBytes));

@@ -52,6 +52,7 @@ public sealed class KeyServiceTeeTests
         ["one extra root pin"] = new() { SimulatedRootPins = [PinA] },
         ["another extra root pin"] = new() { SimulatedRootPins = [PinB] },
         ["two extra root pins"] = new() { SimulatedRootPins = [PinA, PinB] },
+        ["a runtime policy"] = new() { RuntimePolicy = new AttestationPolicy { AnyMeasurement = true }, RuntimePolicyDigest = PinA },
     };
 
     [Theory]
@@ -150,7 +151,7 @@ public sealed class KeyServiceTeeTests
 
         var keyService = KeyServiceTee.Simulated(tee.Platform, new KeyServiceOptions(), tee.Time);
 
-        var verifier = Assert.IsType<SimulatedEvidenceVerifier>(Assert.Single(keyService.RuntimeVerifiers));
+        var verifier = Assert.Single(keyService.RuntimeVerifiers.OfType<SimulatedEvidenceVerifier>());
         Assert.Equal([tee.Platform.RootPin], verifier.PinnedRoots);
     }
 
@@ -162,7 +163,7 @@ public sealed class KeyServiceTeeTests
 
         var keyService = KeyServiceTee.Simulated(tee.Platform, options, tee.Time);
 
-        var verifier = Assert.IsType<SimulatedEvidenceVerifier>(Assert.Single(keyService.RuntimeVerifiers));
+        var verifier = Assert.Single(keyService.RuntimeVerifiers.OfType<SimulatedEvidenceVerifier>());
         Assert.Equal(new[] { PinA, tee.Platform.RootPin }.Order(StringComparer.Ordinal), verifier.PinnedRoots.Order(StringComparer.Ordinal));
     }
 
@@ -173,7 +174,7 @@ public sealed class KeyServiceTeeTests
         var keyService = KeyServiceTee.Simulated(tee.Platform, new KeyServiceOptions(), tee.Time);
 
         var evidence = await RuntimeEvidenceAsync(tee);
-        var result = Assert.Single(keyService.RuntimeVerifiers).Verify(evidence, tee.Time.GetUtcNow());
+        var result = Assert.Single(keyService.RuntimeVerifiers, v => v.Kind == TeeKind.Simulated).Verify(evidence, tee.Time.GetUtcNow());
 
         Assert.True(result.IsValid, result.ToString());
     }
@@ -186,7 +187,7 @@ public sealed class KeyServiceTeeTests
         var keyService = KeyServiceTee.Simulated(tee.Platform, new KeyServiceOptions(), tee.Time);
 
         var evidence = await RuntimeEvidenceAsync(elsewhere);
-        var result = Assert.Single(keyService.RuntimeVerifiers).Verify(evidence, tee.Time.GetUtcNow());
+        var result = Assert.Single(keyService.RuntimeVerifiers, v => v.Kind == TeeKind.Simulated).Verify(evidence, tee.Time.GetUtcNow());
 
         Assert.Equal(AttestationFailure.UntrustedRoot, result.Failure);
     }
@@ -199,7 +200,7 @@ public sealed class KeyServiceTeeTests
         var keyService = KeyServiceTee.Simulated(tee.Platform, new KeyServiceOptions { SimulatedRootPins = [elsewhere.Platform.RootPin] }, tee.Time);
 
         var evidence = await RuntimeEvidenceAsync(elsewhere);
-        var result = Assert.Single(keyService.RuntimeVerifiers).Verify(evidence, tee.Time.GetUtcNow());
+        var result = Assert.Single(keyService.RuntimeVerifiers, v => v.Kind == TeeKind.Simulated).Verify(evidence, tee.Time.GetUtcNow());
 
         Assert.True(result.IsValid, result.ToString());
     }
@@ -217,5 +218,79 @@ public sealed class KeyServiceTeeTests
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         return await tee.Provider(SimulatedTee.Enclave("runtime")).GetEvidenceAsync(EvidenceClaims.Create(key.ExportSubjectPublicKeyInfo()), Cancellation);
+    }
+
+    [Fact]
+    public void Simulated_VerifiesRuntimesOnEveryTee()
+    {
+        using var tee = new SimulatedTee(new FakeTimeProvider(Start));
+
+        var verifiers = KeyServiceTee.Simulated(tee.Platform, new KeyServiceOptions(), tee.Time).RuntimeVerifiers;
+
+        Assert.Equal([TeeKind.Simulated, TeeKind.SgxDcap, TeeKind.Tdx, TeeKind.SevSnp], verifiers.Select(v => v.Kind));
+    }
+
+    [Fact]
+    public void RuntimePolicy_Default_IsProduction_AndSimulationFollowsTheOption()
+    {
+        var production = KeyServiceTee.RuntimePolicy(new KeyServiceOptions());
+        var development = KeyServiceTee.RuntimePolicy(new KeyServiceOptions { AcceptSimulatedRuntimes = true });
+
+        Assert.True(production.AnyMeasurement);
+        Assert.False(production.AllowSimulation);
+        Assert.False(production.AllowDebug);
+        Assert.True(production.RequireCompleteCollateral);
+        Assert.Equal([TcbStatus.UpToDate], production.AcceptedTcbStatuses);
+        Assert.True(development.AllowSimulation);
+    }
+
+    [Fact]
+    public void RuntimePolicy_OwnersFile_KeepsItsRules_AndAdmitsSimulatedRuntimesOnlyInDevelopment()
+    {
+        var owner = AttestationPolicyFile.Parse("""{ "snp": { "measurements": "any", "minimumTcb": { "snp": 8 } } }"""u8);
+
+        var production = KeyServiceTee.RuntimePolicy(new KeyServiceOptions { RuntimePolicy = owner, RuntimePolicyDigest = PinA });
+        var development = KeyServiceTee.RuntimePolicy(new KeyServiceOptions { RuntimePolicy = owner, RuntimePolicyDigest = PinA, AcceptSimulatedRuntimes = true });
+
+        Assert.Equal([TeeKind.SevSnp], production.AllowedKinds!);
+        Assert.False(production.AllowSimulation);
+        Assert.Equal(new HashSet<TeeKind> { TeeKind.SevSnp, TeeKind.Simulated }, development.AllowedKinds);
+        Assert.True(development.Rules[TeeKind.Simulated].AnyMeasurement);
+        Assert.Equal(8, development.Rules[TeeKind.SevSnp].MinimumTcbSvns["snp"]);
+    }
+
+    [Fact]
+    public void Simulated_WithCollateralThatIsNotCollateral_RefusesToStart()
+    {
+        using var tee = new SimulatedTee(new FakeTimeProvider(Start));
+        var options = new KeyServiceOptions { IntelCollateral = [Encoding.UTF8.GetBytes("{\"hello\": 1}")] };
+
+        var error = Assert.Throws<InvalidOperationException>(() => KeyServiceTee.Simulated(tee.Platform, options, tee.Time));
+
+        Assert.Contains("Intel collateral", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RuntimeCheck_OnGraminesRealRaTlsCertificate_RefusesTheDebugEnclave_UnlessTheOwnerAllowsIt()
+    {
+        var path = SharedTestData.Find("attestation/sgx-ratls-cert-gramine.pem");
+        Assert.SkipWhen(path is null, SharedTestData.MissingReason("attestation/sgx-ratls-cert-gramine.pem"));
+        using var certificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(path!));
+        var time = new FakeTimeProvider(new DateTimeOffset(2024, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        using var tee = new SimulatedTee(time);
+        var owner = AttestationPolicyFile.Parse("""
+            { "allowDebug": true, "acceptedTcbStatuses": ["Unknown"], "requireCompleteCollateral": false,
+              "sgx": { "measurements": ["0866e7ca11b9f4efe4bf39b2607f4e1299f111920d96d95719080f01b62b7585"] } }
+            """u8);
+        RaTlsVerifier Verifier(KeyServiceOptions options) =>
+            new(new EvidenceVerifier(KeyServiceTee.Simulated(tee.Platform, options, time).RuntimeVerifiers, time));
+
+        var production = Verifier(new KeyServiceOptions()).Verify(certificate, KeyServiceTee.RuntimePolicy(new KeyServiceOptions()));
+        var ownerOptions = new KeyServiceOptions { RuntimePolicy = owner, RuntimePolicyDigest = PinA };
+        var accepted = Verifier(ownerOptions).Verify(certificate, KeyServiceTee.RuntimePolicy(ownerOptions));
+
+        Assert.Equal(AttestationFailure.DebugNotAllowed, production.Failure);
+        Assert.True(accepted.IsValid, accepted.ToString());
+        Assert.Equal("sgx:mrenclave:0866e7ca11b9f4efe4bf39b2607f4e1299f111920d96d95719080f01b62b7585", accepted.Value!.Measurement.ToString());
     }
 }
