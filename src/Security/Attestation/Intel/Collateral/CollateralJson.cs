@@ -143,6 +143,34 @@ internal static class CollateralJson
     /// <summary>Parses the signed value (already split from its body) as a document that refuses duplicate properties.</summary>
     public static JsonDocument Parse(ReadOnlyMemory<byte> value) => JsonDocument.Parse(value, DocumentOptions);
 
+    /// <summary>
+    /// Splits a signed collateral body (<c>{"&lt;valueName&gt;": {…}, "signature": "…"}</c>) and reads its value with
+    /// <paramref name="read"/>; anything malformed is a failure naming <paramref name="what"/>.
+    /// </summary>
+    public static AttestationResult<T> ParseSigned<T>(ReadOnlyMemory<byte> body, string valueName, string what, Func<JsonElement, SignedJson, T> read)
+        where T : class
+    {
+        var split = Split(body, valueName);
+        if (!split.IsValid)
+        {
+            return AttestationResult<T>.Fail(AttestationFailure.MalformedEvidence, $"{what}: {split.Detail}");
+        }
+
+        try
+        {
+            using var document = Parse(split.Value!.Signed);
+            return AttestationResult<T>.Ok(read(document.RootElement, split.Value));
+        }
+        catch (JsonException e)
+        {
+            return AttestationResult<T>.Fail(AttestationFailure.MalformedEvidence, $"{what}: invalid JSON: {e.Message}");
+        }
+        catch (FormatException e)
+        {
+            return AttestationResult<T>.Fail(AttestationFailure.MalformedEvidence, $"{what}: {e.Message}");
+        }
+    }
+
     public static JsonElement Property(JsonElement parent, string name, string where)
     {
         if (parent.ValueKind != JsonValueKind.Object)

@@ -81,28 +81,8 @@ public sealed class EnclaveIdentity
     public ReadOnlyMemory<byte> Signature { get; }
 
     /// <summary>Parses an enclave identity body strictly; anything malformed, oversized or unsupported is a failure value.</summary>
-    public static AttestationResult<EnclaveIdentity> Parse(ReadOnlyMemory<byte> body)
-    {
-        var split = CollateralJson.Split(body, "enclaveIdentity");
-        if (!split.IsValid)
-        {
-            return Fail($"enclave identity: {split.Detail}");
-        }
-
-        try
-        {
-            using var document = CollateralJson.Parse(split.Value!.Signed);
-            return AttestationResult<EnclaveIdentity>.Ok(Read(document.RootElement, split.Value));
-        }
-        catch (JsonException e)
-        {
-            return Fail($"enclave identity: invalid JSON: {e.Message}");
-        }
-        catch (FormatException e)
-        {
-            return Fail($"enclave identity: {e.Message}");
-        }
-    }
+    public static AttestationResult<EnclaveIdentity> Parse(ReadOnlyMemory<byte> body) =>
+        CollateralJson.ParseSigned(body, "enclaveIdentity", "enclave identity", Read);
 
     /// <summary>Whether <paramref name="signer"/>'s ECDSA key verifies <see cref="Signature"/> over <see cref="SignedBytes"/>.</summary>
     public bool IsSignedBy(X509Certificate2 signer) => CollateralSignature.Verify(signer, SignedBytes.Span, Signature.Span);
@@ -196,6 +176,4 @@ public sealed class EnclaveIdentity
             levels,
             signed);
     }
-
-    private static AttestationResult<EnclaveIdentity> Fail(string detail) => AttestationResult<EnclaveIdentity>.Fail(AttestationFailure.MalformedEvidence, detail);
 }

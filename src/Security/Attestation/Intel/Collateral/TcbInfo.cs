@@ -76,28 +76,8 @@ public sealed class TcbInfo
     public ReadOnlyMemory<byte> Signature { get; }
 
     /// <summary>Parses a TCB info body strictly; anything malformed, oversized or unsupported is a failure value.</summary>
-    public static AttestationResult<TcbInfo> Parse(ReadOnlyMemory<byte> body)
-    {
-        var split = CollateralJson.Split(body, "tcbInfo");
-        if (!split.IsValid)
-        {
-            return Fail($"TCB info: {split.Detail}");
-        }
-
-        try
-        {
-            using var document = CollateralJson.Parse(split.Value!.Signed);
-            return AttestationResult<TcbInfo>.Ok(Read(document.RootElement, split.Value));
-        }
-        catch (JsonException e)
-        {
-            return Fail($"TCB info: invalid JSON: {e.Message}");
-        }
-        catch (FormatException e)
-        {
-            return Fail($"TCB info: {e.Message}");
-        }
-    }
+    public static AttestationResult<TcbInfo> Parse(ReadOnlyMemory<byte> body) =>
+        CollateralJson.ParseSigned(body, "tcbInfo", "TCB info", Read);
 
     /// <summary>Whether <paramref name="signer"/>'s ECDSA key verifies <see cref="Signature"/> over <see cref="SignedBytes"/>.</summary>
     public bool IsSignedBy(X509Certificate2 signer) => CollateralSignature.Verify(signer, SignedBytes.Span, Signature.Span);
@@ -281,6 +261,4 @@ public sealed class TcbInfo
             CollateralJson.Hex(module, "attributesMask", where, 8),
             levels);
     }
-
-    private static AttestationResult<TcbInfo> Fail(string detail) => AttestationResult<TcbInfo>.Fail(AttestationFailure.MalformedEvidence, detail);
 }
