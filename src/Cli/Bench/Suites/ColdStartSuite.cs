@@ -53,7 +53,7 @@ internal sealed class ColdStartSuite : IBenchSuite
             {
                 var setup = progress.AddTask("stack, sealed models, plaintext files", maxValue: models.Count + 1);
                 var work = progress.AddTask("cold starts (one unmeasured round first)", autoStart: false, maxValue: (rounds + 1) * models.Count * 2);
-                await using var stack = await OverheadStack.StartAsync(context.ScratchDirectory, context.Time, cancellationToken);
+                await using var stack = await BenchStack.StartAsync(context.ScratchDirectory, context.Time, cancellationToken);
                 setup.Increment(1);
                 var image = stack.Stack.Image.ToLocalImage();
                 var prepared = new List<Prepared>();
@@ -114,7 +114,7 @@ internal sealed class ColdStartSuite : IBenchSuite
     }
 
     /// <summary>Deploys a fresh function, sends one sealed request (a new instance starts for it), checks the answer, deletes the function.</summary>
-    private static async Task<SesemiColdStart> SesemiOnceAsync(OverheadStack stack, Prepared p, string function, CancellationToken cancellationToken)
+    private static async Task<SesemiColdStart> SesemiOnceAsync(BenchStack stack, Prepared p, string function, CancellationToken cancellationToken)
     {
         var platform = stack.Stack.Platform;
         var spec = new FunctionSpec { Name = function, Image = RuntimeImage.Reference, Concurrency = stack.Stack.Options.RuntimeConcurrency, MemoryMb = 2048, Timeout = TimeSpan.FromMinutes(2) };

@@ -67,7 +67,7 @@ internal sealed partial class ConcurrencySuite : IBenchSuite
         foreach (var model in models)
         {
             var (id, inputs) = await fixture.SealAsync(model, [shared, single], cancellationToken);
-            var workload = new Workload(fixture.User.Id, fixture.RequestKey, id, fixture.KeyService, inputs);
+            var workload = new Workload(fixture.User, fixture.RequestKey, id, fixture.KeyService, inputs);
             var points = new List<Point>();
             foreach (var clients in plan.ClientCounts)
             {

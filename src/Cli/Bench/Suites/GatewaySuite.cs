@@ -50,7 +50,7 @@ internal sealed class GatewaySuite : IBenchSuite
                 var setup = progress.AddTask("stack, runtime process, group, function, warm-up", maxValue: 4);
                 var warm = progress.AddTask("warm latency, interleaved", autoStart: false, maxValue: context.Repetitions * requests * PathNames.Length);
                 var load = progress.AddTask("requests/s by clients", autoStart: false, maxValue: context.Repetitions * clientCounts.Length * 2);
-                await using var stack = await OverheadStack.StartAsync(context.ScratchDirectory, context.Time, cancellationToken);
+                await using var stack = await BenchStack.StartAsync(context.ScratchDirectory, context.Time, cancellationToken);
                 var id = await stack.AddModelAsync(model, cancellationToken);
                 setup.Increment(1);
                 await using var direct = await RuntimeProcess.StartAsync(stack.Stack.Image.ToLocalImage(), cancellationToken);
@@ -186,7 +186,7 @@ internal sealed class GatewaySuite : IBenchSuite
     }
 
     /// <summary>The one request every path gets (the same input; a fresh request id each time, as the SDK does).</summary>
-    private sealed class Request(OverheadStack stack, ModelId model, IReadOnlyList<NamedTensor> inputs)
+    private sealed class Request(BenchStack stack, ModelId model, IReadOnlyList<NamedTensor> inputs)
     {
         /// <summary>One request; milliseconds around the SDK call.</summary>
         public async Task<double> TimeAsync(InferenceClient client, CancellationToken cancellationToken)

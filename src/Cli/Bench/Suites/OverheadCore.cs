@@ -24,7 +24,7 @@ internal sealed class OverheadCore : IAsyncDisposable
 
     public TrustedCore Core { get; }
 
-    public static async Task<OverheadCore> StartAsync(OverheadStack stack, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<OverheadCore> StartAsync(BenchStack stack, TimeProvider time, CancellationToken cancellationToken)
     {
         var options = stack.Stack.Image.CoreOptions();
         var platform = SimulatedPlatformFile.LoadOrCreate(stack.Stack.Options.SimulatedPlatformFile, time);

@@ -32,7 +32,7 @@ internal static class OverheadReplay
     private static readonly RuntimeJsonContext Json = RuntimeJsonContext.Default;
 
     /// <summary><paramref name="count"/> timed calls of each step (after <see cref="WarmUp"/> untimed ones), in milliseconds, by step.</summary>
-    public static IReadOnlyDictionary<string, List<double>> Measure(OverheadModel model, OverheadStack stack, ModelId id, OverheadCoreReply reply, int count)
+    public static IReadOnlyDictionary<string, List<double>> Measure(OverheadModel model, BenchStack stack, ModelId id, OverheadCoreReply reply, int count)
     {
         var (user, key, requestId) = (stack.User, stack.RequestKey, reply.RequestId);
         var sealedInput = OverheadSealing.SealInput(key, user, id, requestId, model.Inputs);

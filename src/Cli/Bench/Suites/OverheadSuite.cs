@@ -42,7 +42,7 @@ internal sealed class OverheadSuite : IBenchSuite
             {
                 var setup = progress.AddTask("stack, runtime process, core in-process", maxValue: 3);
                 var tasks = models.Select(m => progress.AddTask(m.Name, autoStart: false, maxValue: context.Repetitions * requests * 3)).ToList();
-                await using var stack = await OverheadStack.StartAsync(context.ScratchDirectory, context.Time, cancellationToken);
+                await using var stack = await BenchStack.StartAsync(context.ScratchDirectory, context.Time, cancellationToken);
                 var ids = new List<ModelId>();
                 foreach (var model in models)
                 {
@@ -221,9 +221,9 @@ internal sealed class OverheadSuite : IBenchSuite
     private static string Ratio(double value) => value.ToString("0.00", CultureInfo.InvariantCulture) + "×";
 
     /// <summary>The sealed ways to one model; every request gets a fresh request id, as the client does.</summary>
-    private sealed class Paths(OverheadStack stack, TrustedCore core, InferenceClient client, ModelId model)
+    private sealed class Paths(BenchStack stack, TrustedCore core, InferenceClient client, ModelId model)
     {
-        public OverheadStack Stack => stack;
+        public BenchStack Stack => stack;
 
         public ModelId Model => model;
 

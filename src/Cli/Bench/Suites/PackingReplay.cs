@@ -167,7 +167,7 @@ internal sealed partial class PackingSuite
                 var sent = Now();
                 try
                 {
-                    using var result = await client.InferAsync(fixture.User.Id, fixture.RequestKey, fixture.Models[invocation.Model], fixture.KeyService, fixture.Inputs, null, cancellationToken);
+                    using var result = await client.InferAsync(fixture.User, fixture.RequestKey, fixture.Models[invocation.Model], fixture.KeyService, fixture.Inputs, null, cancellationToken);
                     var t = result.Timing;
                     double? load = t.ColdModel ? t.KeysMs + t.ModelFetchMs + t.ModelDecryptMs + t.SessionCreateMs : null;
                     return new Sample(invocation.Model, scheduled, sent, Now(), null, t.ColdModel, capture.ColdStart, capture.QueueMs, load, capture.InitMs);

@@ -9,12 +9,13 @@ using Sesemi.Security.Keys;
 namespace Sesemi.Cli.Bench.Suites;
 
 /// <summary>
-/// What the overhead, cold-start and gateway suites stand on: the local stack (KeyService, local platform, gateway,
-/// model store) in the run's scratch directory, an owner and a user registered at the KeyService, and one request key
-/// of the user. <see cref="AddModelAsync"/> does the owner's and the user's part for a model: register it, add a model
-/// key, seal the model into the store, grant the user on the runtime's measurement, add the request key.
+/// What every suite stands on: the local stack (KeyService, local platform, gateway, model store) in the run's scratch
+/// directory, an owner and a user registered at the KeyService, and one request key of the user.
+/// <see cref="AddModelAsync(string, byte[], IReadOnlyCollection{string}, CancellationToken)"/> does the owner's and the
+/// user's part for a model: register it, add a model key, seal the model into the store, grant the user on the given
+/// runtime measurements, add the request key for each.
 /// </summary>
-internal sealed class OverheadStack : IAsyncDisposable
+internal sealed class BenchStack : IAsyncDisposable
 {
     private readonly ILoggerFactory _loggers;
     private readonly PrincipalIdentity _owner;
@@ -22,7 +23,7 @@ internal sealed class OverheadStack : IAsyncDisposable
     private readonly KeyServiceClient _ownerClient;
     private readonly KeyServiceClient _userClient;
 
-    private OverheadStack(LocalStack stack, ILoggerFactory loggers, PrincipalIdentity owner, PrincipalIdentity user, KeyServiceClient ownerClient, KeyServiceClient userClient, Uri keyService)
+    private BenchStack(LocalStack stack, ILoggerFactory loggers, PrincipalIdentity owner, PrincipalIdentity user, KeyServiceClient ownerClient, KeyServiceClient userClient, Uri keyService)
     {
         Stack = stack;
         _loggers = loggers;
@@ -44,7 +45,7 @@ internal sealed class OverheadStack : IAsyncDisposable
     public SymmetricKey RequestKey { get; } = SymmetricKey.Generate();
 
     /// <summary>Starts the stack on free loopback ports; only errors are logged, so progress output stays readable.</summary>
-    public static async Task<OverheadStack> StartAsync(string directory, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<BenchStack> StartAsync(string directory, TimeProvider time, CancellationToken cancellationToken)
     {
         var loggers = LoggerFactory.Create(logging => logging.SetMinimumLevel(LogLevel.Error).AddSimpleConsole(o => o.SingleLine = true));
         LocalStack? stack = null;
@@ -58,7 +59,7 @@ internal sealed class OverheadStack : IAsyncDisposable
             var userClient = KeyServiceClient.Create(profile, user, time);
             await ownerClient.RegisterAsync("bench owner", cancellationToken);
             await userClient.RegisterAsync("bench user", cancellationToken);
-            return new OverheadStack(stack, loggers, owner, user, ownerClient, userClient, new Uri(profile.Url));
+            return new BenchStack(stack, loggers, owner, user, ownerClient, userClient, new Uri(profile.Url));
         }
         catch
         {
@@ -73,21 +74,31 @@ internal sealed class OverheadStack : IAsyncDisposable
     }
 
     /// <summary>Registers and seals <paramref name="model"/> under a fresh model key and lets the user run it on this stack's runtimes.</summary>
-    public async Task<ModelId> AddModelAsync(OverheadModel model, CancellationToken cancellationToken)
+    public Task<ModelId> AddModelAsync(OverheadModel model, CancellationToken cancellationToken) =>
+        AddModelAsync(model.Name, model.Bytes, [Stack.RuntimeMeasurement.ToString()], cancellationToken);
+
+    /// <summary>
+    /// Registers <paramref name="name"/>, seals <paramref name="bytes"/> under a fresh model key into the store, and
+    /// lets the user run it on runtimes of each of <paramref name="measurements"/>.
+    /// </summary>
+    public async Task<ModelId> AddModelAsync(string name, byte[] bytes, IReadOnlyCollection<string> measurements, CancellationToken cancellationToken)
     {
-        var id = ModelId.Parse((await _ownerClient.RegisterModelAsync(model.Name, cancellationToken)).ModelId);
+        var id = ModelId.Parse((await _ownerClient.RegisterModelAsync(name, cancellationToken)).ModelId);
         using (var modelKey = SymmetricKey.Generate())
         {
             await _ownerClient.AddModelKeyAsync(id.Value, 1, modelKey, cancellationToken);
             using var sealedModel = new MemoryStream();
-            await ModelSealer.SealAsync(modelKey, id, new MemoryStream(model.Bytes, writable: false), model.Bytes.Length, sealedModel, cancellationToken);
+            await ModelSealer.SealAsync(modelKey, id, new MemoryStream(bytes, writable: false), bytes.Length, sealedModel, cancellationToken);
             sealedModel.Position = 0;
             await new DirectoryModelStore(Stack.Options.ModelsDirectory).SaveAsync(id, sealedModel, cancellationToken);
         }
 
-        var measurement = Stack.RuntimeMeasurement.ToString();
-        await _ownerClient.GrantAsync(id.Value, _user.Id.Value, measurement, cancellationToken);
-        await _userClient.AddRequestKeyAsync(id.Value, measurement, 1, RequestKey, cancellationToken);
+        foreach (var measurement in measurements.Distinct(StringComparer.Ordinal))
+        {
+            await _ownerClient.GrantAsync(id.Value, _user.Id.Value, measurement, cancellationToken);
+            await _userClient.AddRequestKeyAsync(id.Value, measurement, 1, RequestKey, cancellationToken);
+        }
+
         return id;
     }
 
