@@ -122,7 +122,8 @@ internal static class RuntimeCommands
                 logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft", LogLevel.Warning),
                 cancellationToken);
             Console.Error.WriteLine($"Runtime listening on {server.Url} (OpenWhisk /init, /run)");
-            Console.Error.WriteLine($"  measurement  {measurement}{(measurement.Kind == TeeKind.Simulated ? " (simulated TEE)" : " (from the TEE's own evidence)")}");
+            Console.Error.WriteLine($"  measurement  {measurement}");
+            Console.Error.WriteLine($"  tee          {(measurement.Kind == TeeKind.Simulated ? "simulated (development)" : $"{parse.GetValue(tee)}: the measurement is read from the TEE's own evidence")}");
             Console.Error.WriteLine($"  keyservices  {(profiles.Count == 0 ? "none (every request will be refused until one is configured)" : string.Join(", ", profiles.Select(p => p.Url)))}");
             Console.Error.WriteLine($"  models       {Path.GetFullPath(parse.GetValue(models)!)}");
             try
