@@ -117,7 +117,7 @@ internal static class AttestCommands
         }
         else
         {
-            inspection = verifier.Appraise(input.Evidence!, policy, at);
+            inspection = verifier.Appraise(input.Evidence!, policy, at, rawEvidence: true);
         }
 
         return (input, policyName, inspection, at);
@@ -128,18 +128,8 @@ internal static class AttestCommands
         : DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time) ? time
         : throw new FormatException($"--at '{text}' is not a time; use ISO 8601, e.g. 2024-01-01T00:00:00Z.");
 
-    private static async Task<byte[]> ReadLimitedAsync(string path, int limit, CancellationToken cancellationToken)
-    {
-        var info = new FileInfo(path);
-        if (!info.Exists)
-        {
-            throw new InvalidDataException($"{path}: no such file.");
-        }
-
-        return info.Length > limit
-            ? throw new InvalidDataException($"{path}: {info.Length} bytes; at most {limit} are accepted.")
-            : await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
-    }
+    private static Task<byte[]> ReadLimitedAsync(string path, int limit, CancellationToken cancellationToken) =>
+        BoundedFile.ReadAsync(path, limit, cancellationToken);
 
     private sealed class FixedTimeProvider(DateTimeOffset now) : TimeProvider
     {
@@ -155,13 +145,7 @@ internal static class CertificateFiles
         var certificates = new List<ReadOnlyMemory<byte>>();
         foreach (var path in paths)
         {
-            var info = new FileInfo(path);
-            if (!info.Exists || info.Length > EvidenceInput.MaxFileSize)
-            {
-                throw new InvalidDataException($"{path}: no such file, or larger than {EvidenceInput.MaxFileSize} bytes.");
-            }
-
-            var bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+            var bytes = await BoundedFile.ReadAsync(path, EvidenceInput.MaxFileSize, cancellationToken).ConfigureAwait(false);
             certificates.AddRange(Parse(bytes, path));
         }
 

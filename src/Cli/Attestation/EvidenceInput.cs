@@ -41,18 +41,7 @@ internal sealed class EvidenceInput
             return FromCapture(await ReadCaptureDirectoryAsync(path, cancellationToken).ConfigureAwait(false), extraCertificates, "configfs-tsm report directory");
         }
 
-        var info = new FileInfo(path);
-        if (!info.Exists)
-        {
-            throw new InvalidDataException($"{path}: no such file or directory.");
-        }
-
-        if (info.Length > MaxFileSize)
-        {
-            throw new InvalidDataException($"{path}: {info.Length} bytes; evidence files are at most {MaxFileSize} bytes.");
-        }
-
-        var bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+        var bytes = await BoundedFile.ReadAsync(path, MaxFileSize, cancellationToken).ConfigureAwait(false);
         return Detect(bytes, extraCertificates);
     }
 
@@ -134,12 +123,7 @@ internal sealed class EvidenceInput
                 return null;
             }
 
-            if (new FileInfo(file).Length > MaxFileSize)
-            {
-                throw new InvalidDataException($"{file}: larger than {MaxFileSize} bytes.");
-            }
-
-            return await File.ReadAllBytesAsync(file, cancellationToken).ConfigureAwait(false);
+            return await BoundedFile.ReadAsync(file, MaxFileSize, cancellationToken).ConfigureAwait(false);
         }
 
         var provider = await ReadAsync("provider").ConfigureAwait(false) ?? throw new InvalidDataException($"{path}: a configfs-tsm report directory has a 'provider' file.");

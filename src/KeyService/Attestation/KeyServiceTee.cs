@@ -36,13 +36,20 @@ public sealed record KeyServiceTee(IEvidenceProvider Provider, Measurement Measu
     }
 
     /// <summary>
-    /// The policy runtime evidence is checked against: the owner's, or any measurement (grants decide) with the
-    /// production defaults; simulated runtimes exactly when <see cref="KeyServiceOptions.AcceptSimulatedRuntimes"/>.
+    /// The policy runtime evidence is checked against: the owner's file (simulated runtimes only when both it and
+    /// <see cref="KeyServiceOptions.AcceptSimulatedRuntimes"/> allow them), or else any measurement (grants decide)
+    /// with the production defaults and simulated runtimes exactly when <see cref="KeyServiceOptions.AcceptSimulatedRuntimes"/>.
     /// </summary>
     public static AttestationPolicy RuntimePolicy(KeyServiceOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var policy = options.RuntimePolicy ?? new AttestationPolicy { AnyMeasurement = true };
+        if (options.RuntimePolicy is { } owners)
+        {
+            // The owner's file decides, and simulation needs both the file and the development setting.
+            return owners with { AllowSimulation = owners.AllowSimulation && options.AcceptSimulatedRuntimes };
+        }
+
+        var policy = new AttestationPolicy { AnyMeasurement = true };
         if (!options.AcceptSimulatedRuntimes)
         {
             return policy with { AllowSimulation = false };

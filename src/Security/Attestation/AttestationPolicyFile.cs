@@ -153,7 +153,10 @@ public static class AttestationPolicyFile
                 throw new FormatException($"{path}: '{property.Name}' is not an SVN name (lowercase letters, digits, '_').");
             }
 
-            svns[property.Name] = (int)Integer(property.Value, $"{path}.{property.Name}", 0, uint.MaxValue >> 1);
+            if (!svns.TryAdd(property.Name, (int)Integer(property.Value, $"{path}.{property.Name}", 0, uint.MaxValue >> 1)))
+            {
+                throw new FormatException($"{path}.{property.Name}: duplicate key.");
+            }
         }
 
         return svns;

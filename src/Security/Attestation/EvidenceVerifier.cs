@@ -76,8 +76,10 @@ public sealed class EvidenceVerifier
     /// Verifies and appraises <paramref name="evidence"/> at <paramref name="now"/>, recording every field and every
     /// check instead of stopping at the first failure: the kind's verifier, the claims binding (when the evidence
     /// carries claims; raw quotes and reports carry none), the nonce, and every rule of <paramref name="policy"/>.
+    /// With <paramref name="rawEvidence"/> the evidence is a bare quote or report with no claims to bind: its report
+    /// data is shown, not checked; otherwise missing claims fail <c>evidence.claims</c>.
     /// </summary>
-    public EvidenceInspection Appraise(Evidence evidence, AttestationPolicy policy, DateTimeOffset now, ReadOnlySpan<byte> expectedNonce = default)
+    public EvidenceInspection Appraise(Evidence evidence, AttestationPolicy policy, DateTimeOffset now, ReadOnlySpan<byte> expectedNonce = default, bool rawEvidence = false)
     {
         ArgumentNullException.ThrowIfNull(evidence);
         ArgumentNullException.ThrowIfNull(policy);
@@ -97,7 +99,7 @@ public sealed class EvidenceVerifier
         }
 
         var inspection = verifier is IEvidenceInspector inspector ? inspector.Inspect(evidence, now) : InspectPlain(verifier, evidence, now);
-        if (evidence.Claims.IsEmpty)
+        if (rawEvidence)
         {
             inspection.Skip("evidence.claims", "raw evidence carries no claims: its report data is shown, not checked against a key");
         }

@@ -8,6 +8,9 @@ namespace Sesemi.Security.Attestation;
 /// </summary>
 public static class PolicyEvaluator
 {
+    /// <summary>The SEV-SNP platform SVNs a policy must all set a floor for before they stand in for a TCB status (plus <c>fmc</c> on Turin).</summary>
+    private static readonly string[] SnpPlatformSvns = ["bootloader", "tee", "snp", "microcode"];
+
     public static IReadOnlyList<AttestationCheck> Evaluate(QuoteClaims quote, AttestationPolicy policy, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(quote);
@@ -92,14 +95,15 @@ public static class PolicyEvaluator
             return;
         }
 
-        if (quote.Kind == TeeKind.SevSnp && quote.TcbStatus == TcbStatus.Unknown && rules is { MinimumTcbSvns.Count: > 0 })
+        if (quote.Kind == TeeKind.SevSnp && quote.TcbStatus == TcbStatus.Unknown && rules is not null
+            && SnpPlatformSvns.All(rules.MinimumTcbSvns.ContainsKey) && (!quote.TcbSvns.ContainsKey("fmc") || rules.MinimumTcbSvns.ContainsKey("fmc")))
         {
             checks.Add(new AttestationCheck("policy.tcb_status", CheckOutcome.Passed, "AMD publishes no TCB status; the policy's minimum SVNs decide"));
             return;
         }
 
         var hint = quote.TcbStatus != TcbStatus.Unknown ? string.Empty
-            : quote.Kind == TeeKind.SevSnp ? " (SEV-SNP reports carry no TCB status: set minimum SVNs for snp in the policy)"
+            : quote.Kind == TeeKind.SevSnp ? " (SEV-SNP reports carry no TCB status: set minimum SVNs for snp in the policy — bootloader, tee, snp and microcode, and fmc on Turin)"
             : quote.Kind is TeeKind.SgxDcap or TeeKind.Tdx ? " (no Intel collateral was given: pass TCB info and QE identity)"
             : string.Empty;
         checks.Add(new AttestationCheck(

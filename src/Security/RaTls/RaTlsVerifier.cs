@@ -39,6 +39,11 @@ public sealed class RaTlsVerifier(EvidenceVerifier evidenceVerifier, bool accept
 
         if (legacyExtension is not null)
         {
+            if (!expectedNonce.IsEmpty)
+            {
+                return Fail(AttestationFailure.NonceMismatch, "Gramine's legacy extension carries no nonce, and this check expects one");
+            }
+
             return VerifyLegacy(certificate, legacyExtension.RawData, policy);
         }
 
@@ -104,22 +109,20 @@ public sealed class RaTlsVerifier(EvidenceVerifier evidenceVerifier, bool accept
             {
                 var evidence = WithExtra(decoded.Value!, extraEndorsements);
                 inner = evidenceVerifier.Appraise(evidence, policy, now);
-                if (inner.Claims is not null && EvidenceClaims.TryParse(evidence.Claims, out var algorithm, out var hash, out _))
-                {
-                    inner.Check(
-                        "certificate.public_key",
-                        EvidenceClaims.BindsKey(algorithm, hash, certificate.PublicKey.ExportSubjectPublicKeyInfo()),
-                        AttestationFailure.PublicKeyMismatch,
-                        "the evidence vouches for a different key than the certificate's",
-                        "the claims' pubkey-hash is the certificate's key");
-                }
+                var parsed = EvidenceClaims.TryParse(evidence.Claims, out var algorithm, out var hash, out _);
+                inner.Check(
+                    "certificate.public_key",
+                    parsed && EvidenceClaims.BindsKey(algorithm, hash, certificate.PublicKey.ExportSubjectPublicKeyInfo()),
+                    AttestationFailure.PublicKeyMismatch,
+                    parsed ? "the evidence vouches for a different key than the certificate's" : "the evidence carries no valid claims, so it binds no key",
+                    "the claims' pubkey-hash is the certificate's key");
             }
         }
         else if (legacy is not null)
         {
             format = "RA-TLS certificate, Gramine legacy extension " + RaTlsFormat.GramineLegacyOid;
             var evidence = WithExtra(new Evidence(TeeKind.SgxDcap, legacy.RawData, ReadOnlyMemory<byte>.Empty, []), extraEndorsements);
-            inner = evidenceVerifier.Appraise(evidence, policy, now);
+            inner = evidenceVerifier.Appraise(evidence, policy, now, rawEvidence: true);
             if (inner.Claims is { } quote)
             {
                 inner.Check(
@@ -151,13 +154,20 @@ public sealed class RaTlsVerifier(EvidenceVerifier evidenceVerifier, bool accept
     /// <summary>Checks the certificate's signature with its own public key.</summary>
     internal static bool IsSelfSignatureValid(X509Certificate2 certificate)
     {
-        using var key = certificate.GetECDsaPublicKey();
-        return key is not null && CertificateSignature.IsSignedBy(certificate, key);
+        try
+        {
+            using var key = certificate.GetECDsaPublicKey();
+            return key is not null && CertificateSignature.IsSignedBy(certificate, key);
+        }
+        catch (CryptographicException)
+        {
+            return false;
+        }
     }
 
     private AttestationResult<AttestationClaims> VerifyLegacy(X509Certificate2 certificate, byte[] quote, AttestationPolicy policy)
     {
-        var inspection = evidenceVerifier.Appraise(new Evidence(TeeKind.SgxDcap, quote, ReadOnlyMemory<byte>.Empty, []), policy, evidenceVerifier.Time.GetUtcNow());
+        var inspection = evidenceVerifier.Appraise(new Evidence(TeeKind.SgxDcap, quote, ReadOnlyMemory<byte>.Empty, []), policy, evidenceVerifier.Time.GetUtcNow(), rawEvidence: true);
         if (inspection.FirstFailure is { } failed)
         {
             return Fail(failed.Failure, $"{failed.Name}: {failed.Detail}");

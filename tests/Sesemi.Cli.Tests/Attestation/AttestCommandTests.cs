@@ -151,7 +151,7 @@ public sealed class AttestCommandTests : IDisposable
         var args = new[] { Vector("snp-report-v2-milan.bin"), "--certs", Vector("snp-vcek-milan.der"), Vector("snp-ask-ark-milan.pem"), "--at", "2024-01-01T00:00:00Z" };
 
         var production = await VerifyJsonAsync(1, args);
-        var policy = Policy("""{ "allowDebug": true, "snp": { "measurements": ["b07af9620f3b839b47996422ddec6058338951d984e312115131ea82705eaf5b6bdf8a9ece31a5a608eb0cf2e4872b01"], "minimumTcb": { "bootloader": 2, "snp": 5, "microcode": 68 } } }""");
+        var policy = Policy("""{ "allowDebug": true, "snp": { "measurements": ["b07af9620f3b839b47996422ddec6058338951d984e312115131ea82705eaf5b6bdf8a9ece31a5a608eb0cf2e4872b01"], "minimumTcb": { "bootloader": 2, "tee": 0, "snp": 5, "microcode": 68 } } }""");
         var owner = await VerifyJsonAsync(0, [.. args, "--policy", policy]);
 
         Assert.Equal(["policy.debug", "policy.tcb_status"], Failed(production));

@@ -245,7 +245,7 @@ public sealed class KeyServiceTeeTests
     }
 
     [Fact]
-    public void RuntimePolicy_OwnersFile_KeepsItsRules_AndAdmitsSimulatedRuntimesOnlyInDevelopment()
+    public void RuntimePolicy_OwnersFile_Decides_EvenInDevelopment()
     {
         var owner = AttestationPolicyFile.Parse("""{ "snp": { "measurements": "any", "minimumTcb": { "snp": 8 } } }"""u8);
 
@@ -254,8 +254,8 @@ public sealed class KeyServiceTeeTests
 
         Assert.Equal([TeeKind.SevSnp], production.AllowedKinds!);
         Assert.False(production.AllowSimulation);
-        Assert.Equal(new HashSet<TeeKind> { TeeKind.SevSnp, TeeKind.Simulated }, development.AllowedKinds);
-        Assert.True(development.Rules[TeeKind.Simulated].AnyMeasurement);
+        Assert.Equal([TeeKind.SevSnp], development.AllowedKinds!);
+        Assert.False(development.AllowSimulation);
         Assert.Equal(8, development.Rules[TeeKind.SevSnp].MinimumTcbSvns["snp"]);
     }
 

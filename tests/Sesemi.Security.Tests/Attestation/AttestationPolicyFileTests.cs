@@ -75,6 +75,7 @@ public sealed class AttestationPolicyFileTests
     [InlineData("""{ "simulated": { "measurements": "any" } }""", "need \"allowSimulation\": true")]
     [InlineData("""{ "allowDebug": false }""", "the policy names no TEE kind")]
     [InlineData("""{ "sgx": { "measurements": [] }, "sgx": { "measurements": "any" } }""", "$.sgx: duplicate key")]
+    [InlineData("""{ "snp": { "measurements": "any", "minimumTcb": { "snp": 99, "snp": 0 } } }""", "$.snp.minimumTcb.snp: duplicate key")]
     [InlineData("""[]""", "$: expected an object")]
     [InlineData("""{ "sgx": """, "not valid JSON")]
     public void Parse_BadPolicy_FailsNamingThePath(string json, string expected)

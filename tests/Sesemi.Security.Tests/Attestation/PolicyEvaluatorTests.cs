@@ -104,8 +104,13 @@ public sealed class PolicyEvaluatorTests
 
         var minimum = any with
         {
-            Rules = new Dictionary<TeeKind, TeeRules> { [TeeKind.SevSnp] = new() { MinimumTcbSvns = new Dictionary<string, int> { ["snp"] = 23, ["microcode"] = 85 } } },
+            Rules = new Dictionary<TeeKind, TeeRules> { [TeeKind.SevSnp] = new() { MinimumTcbSvns = new Dictionary<string, int> { ["bootloader"] = 0, ["tee"] = 0, ["snp"] = 23, ["microcode"] = 85 } } },
         };
+        var partial = any with
+        {
+            Rules = new Dictionary<TeeKind, TeeRules> { [TeeKind.SevSnp] = new() { MinimumTcbSvns = new Dictionary<string, int> { ["snp"] = 0 } } },
+        };
+        Assert.Equal(CheckOutcome.Failed, Check(PolicyEvaluator.Evaluate(SnpQuote(), partial, Now), "policy.tcb_status").Outcome);
         var checks = PolicyEvaluator.Evaluate(SnpQuote(), minimum, Now);
         Assert.Equal(CheckOutcome.Passed, Check(checks, "policy.tcb_status").Outcome);
         Assert.Equal(CheckOutcome.Passed, Check(checks, "policy.tcb_svn.snp").Outcome);

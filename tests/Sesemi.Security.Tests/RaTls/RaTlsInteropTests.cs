@@ -87,6 +87,36 @@ public sealed class RaTlsInteropTests
     }
 
     [Fact]
+    public void Appraise_StandardExtensionWithEmptyClaims_BindsNoKey_AndFails()
+    {
+        // Someone else's genuine quote under the standard extension with empty claims must not vouch for this key.
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var evidence = new Evidence(TeeKind.SgxDcap, Binding(key), ReadOnlyMemory<byte>.Empty, []);
+        var request = new CertificateRequest("CN=unbound", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509Extension(RaTlsFormat.EvidenceOid, RaTlsFormat.EncodeEvidence(evidence), critical: false));
+        using var certificate = request.CreateSelfSigned(Now.AddDays(-1), Now.AddDays(1));
+        var verifier = new EvidenceVerifier([new ReportDataEchoVerifier()], new FixedTime(Now));
+
+        var report = new RaTlsVerifier(verifier).Appraise(certificate, AnyDebug with { RequireCompleteCollateral = false }, Now);
+        var result = new RaTlsVerifier(verifier).Verify(certificate, AnyDebug with { RequireCompleteCollateral = false });
+
+        Assert.Contains("certificate.public_key", report.Checks.Where(c => c.Outcome == CheckOutcome.Failed).Select(c => c.Name));
+        Assert.False(result.IsValid);
+    }
+
+    [Fact]
+    public void Verify_LegacyExtension_WhenANonceIsExpected_IsRefused()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP384);
+        using var certificate = LegacyCertificate(key, reportData: Binding(key));
+        var verifier = new EvidenceVerifier([new ReportDataEchoVerifier()], new FixedTime(Now));
+
+        var result = new RaTlsVerifier(verifier, acceptGramineLegacy: true).Verify(certificate, AnyDebug, [1, 2, 3]);
+
+        Assert.Equal(AttestationFailure.NonceMismatch, result.Failure);
+    }
+
+    [Fact]
     public void Appraise_CertificateWithoutEvidence_FailsNamingTheExtension()
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);

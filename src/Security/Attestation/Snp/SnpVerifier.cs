@@ -189,7 +189,18 @@ public sealed class SnpVerifier : IEvidenceInspector
             return;
         }
 
-        using var ecdsa = key.GetECDsaPublicKey();
+        ECDsa? ecdsa;
+        try
+        {
+            ecdsa = key.GetECDsaPublicKey();
+        }
+        catch (CryptographicException)
+        {
+            // A curve OpenSSL does not know, or a point off the curve: hostile endorsements must not throw.
+            ecdsa = null;
+        }
+
+        using var disposeKey = ecdsa;
         if (ecdsa is not { KeySize: 384 })
         {
             inspection.Fail(SignatureCheck, AttestationFailure.MalformedEvidence, $"the key of '{key.Subject}' is not ECDSA P-384");
