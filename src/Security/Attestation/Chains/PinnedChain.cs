@@ -1,4 +1,3 @@
-using System.Formats.Asn1;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
@@ -37,7 +36,7 @@ public static class PinnedChain
         var all = candidates.Where(c => !c.RawData.AsSpan().SequenceEqual(leaf.RawData)).ToList();
         // X509Chain does not check a trust anchor's own signature: a forged "root" with the pinned key but made-up
         // validity or constraints must not be taken as the anchor.
-        var roots = all.Where(c => c.SubjectName.RawData.AsSpan().SequenceEqual(c.IssuerName.RawData) && pins.Contains(PinOf(c)) && IsSelfSignatureValid(c)).ToList();
+        var roots = all.Where(c => IsSelfIssued(c) && pins.Contains(PinOf(c)) && IsSelfSignatureValid(c)).ToList();
         if (roots.Count == 0)
         {
             return Fail(AttestationFailure.UntrustedRoot, "no pinned root among the certificates given (roots are pinned by SPKI SHA-256: "
@@ -77,54 +76,18 @@ public static class PinnedChain
         return AttestationResult<IReadOnlyList<X509Certificate2>>.Ok(elements);
     }
 
+    /// <summary>Whether <paramref name="certificate"/> names itself as its issuer (a root, or a self-signed leaf).</summary>
+    public static bool IsSelfIssued(X509Certificate2 certificate)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        return certificate.SubjectName.RawData.AsSpan().SequenceEqual(certificate.IssuerName.RawData);
+    }
+
     /// <summary>Whether <paramref name="certificate"/> is signed by its own key (ECDSA, RSA PKCS#1 v1.5 or RSASSA-PSS).</summary>
     public static bool IsSelfSignatureValid(X509Certificate2 certificate)
     {
         ArgumentNullException.ThrowIfNull(certificate);
-        try
-        {
-            var reader = new AsnReader(certificate.RawData, AsnEncodingRules.DER);
-            var sequence = reader.ReadSequence();
-            var tbs = sequence.ReadEncodedValue();
-            var algorithm = sequence.ReadSequence().ReadObjectIdentifier();
-            var signature = sequence.ReadBitString(out var unused);
-            if (unused != 0 || sequence.HasData || reader.HasData)
-            {
-                return false;
-            }
-
-            switch (algorithm)
-            {
-                case "1.2.840.10045.4.3.2" or "1.2.840.10045.4.3.3" or "1.2.840.10045.4.3.4":
-                    {
-                        using var ecdsa = certificate.GetECDsaPublicKey();
-                        var hash = algorithm.EndsWith(".2", StringComparison.Ordinal) ? HashAlgorithmName.SHA256 : algorithm.EndsWith(".3", StringComparison.Ordinal) ? HashAlgorithmName.SHA384 : HashAlgorithmName.SHA512;
-                        return ecdsa is not null && ecdsa.VerifyData(tbs.Span, signature, hash, DSASignatureFormat.Rfc3279DerSequence);
-                    }
-
-                case "1.2.840.113549.1.1.11" or "1.2.840.113549.1.1.12" or "1.2.840.113549.1.1.13":
-                    {
-                        using var rsa = certificate.GetRSAPublicKey();
-                        var hash = algorithm.EndsWith(".11", StringComparison.Ordinal) ? HashAlgorithmName.SHA256 : algorithm.EndsWith(".12", StringComparison.Ordinal) ? HashAlgorithmName.SHA384 : HashAlgorithmName.SHA512;
-                        return rsa is not null && rsa.VerifyData(tbs.Span, signature, hash, RSASignaturePadding.Pkcs1);
-                    }
-
-                case "1.2.840.113549.1.1.10":
-                    {
-                        // RSASSA-PSS (AMD's ARKs use SHA-384): the signature must verify under one of the SHA-2 hashes.
-                        using var rsa = certificate.GetRSAPublicKey();
-                        return rsa is not null && new[] { HashAlgorithmName.SHA384, HashAlgorithmName.SHA256, HashAlgorithmName.SHA512 }
-                            .Any(hash => rsa.VerifyData(tbs.Span, signature, hash, RSASignaturePadding.Pss));
-                    }
-
-                default:
-                    return false;
-            }
-        }
-        catch (Exception e) when (e is AsnContentException or CryptographicException)
-        {
-            return false;
-        }
+        return RaTls.CertificateSignature.IsSignedBy(certificate, certificate);
     }
 
     private static AttestationResult<IReadOnlyList<X509Certificate2>> Fail(AttestationFailure failure, string detail) =>

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Sesemi.Security.Attestation.Chains;
 
 namespace Sesemi.Security.Attestation.Snp;
 
@@ -51,14 +52,14 @@ internal sealed class SnpEndorsements : IDisposable
             }
         }
 
-        var leaves = all.Where(c => !IsSelfSigned(c) && HasEcKey(c)).ToList();
+        var leaves = all.Where(c => !PinnedChain.IsSelfIssued(c) && HasEcKey(c)).ToList();
         var key = leaves.FirstOrDefault(c => IsVlek(c) == (signingKey == SnpSigningKey.Vlek)) ?? leaves.FirstOrDefault();
-        var cas = all.Where(c => c != key && !IsSelfSigned(c) && !HasEcKey(c)).ToList();
+        var cas = all.Where(c => c != key && !PinnedChain.IsSelfIssued(c) && !HasEcKey(c)).ToList();
         var ask = cas.FirstOrDefault(c => key is not null && c.SubjectName.RawData.AsSpan().SequenceEqual(key.IssuerName.RawData))
             ?? cas.FirstOrDefault();
-        var ark = all.FirstOrDefault(c => IsSelfSigned(c)
+        var ark = all.FirstOrDefault(c => PinnedChain.IsSelfIssued(c)
             && (ask is null || c.SubjectName.RawData.AsSpan().SequenceEqual(ask.IssuerName.RawData)))
-            ?? all.FirstOrDefault(IsSelfSigned);
+            ?? all.FirstOrDefault(PinnedChain.IsSelfIssued);
         return new SnpEndorsements(all, problem, key, ask, ark);
     }
 
@@ -68,9 +69,6 @@ internal sealed class SnpEndorsements : IDisposable
         || certificate.Extensions.Any(e => e.Oid?.Value == SnpKeyCertificate.CspIdOid);
 
     public static string CommonName(X509Certificate2 certificate) => certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
-
-    public static bool IsSelfSigned(X509Certificate2 certificate) =>
-        certificate.SubjectName.RawData.AsSpan().SequenceEqual(certificate.IssuerName.RawData);
 
     public void Dispose()
     {

@@ -242,7 +242,7 @@ internal sealed class CollateralEvaluation(
     private bool EvaluatePckCrl()
     {
         var caName = input.PckIssuerIsPlatformCa ? "Intel SGX PCK Platform CA" : "Intel SGX PCK Processor CA";
-        _pckIssuer = pckChain.FirstOrDefault(c => !CollateralSignature.IsSelfIssued(c));
+        _pckIssuer = pckChain.FirstOrDefault(c => !PinnedChain.IsSelfIssued(c));
         if (_pckIssuer is null)
         {
             SkipPckCrl("the quote gave no PCK issuer certificate to match a PCK CRL with");
@@ -402,7 +402,7 @@ internal sealed class CollateralEvaluation(
     /// </summary>
     private X509Certificate2? VerifySigner(string name, string what, Func<X509Certificate2, bool> verifies)
     {
-        var candidates = certificates.Where(c => !CollateralSignature.IsSelfIssued(c)).ToList();
+        var candidates = certificates.Where(c => !PinnedChain.IsSelfIssued(c)).ToList();
         if (candidates.Count == 0)
         {
             inspection.Fail(name, AttestationFailure.UntrustedRoot, $"no signer certificate for the {what} was given (the {IntelCollateral.TcbSigningCommonName} certificate and root)");

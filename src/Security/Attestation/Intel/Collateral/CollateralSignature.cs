@@ -24,9 +24,6 @@ internal static class CollateralSignature
         }
     }
 
-    public static bool IsSelfIssued(X509Certificate2 certificate) =>
-        certificate.SubjectName.RawData.AsSpan().SequenceEqual(certificate.IssuerName.RawData);
-
     /// <summary>Loads DER certificates, skipping any that do not parse (the builder already refused those).</summary>
     public static List<X509Certificate2> Load(IEnumerable<ReadOnlyMemory<byte>> certificates)
     {

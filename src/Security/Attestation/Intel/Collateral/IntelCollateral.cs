@@ -79,5 +79,5 @@ public sealed class IntelCollateral : IIntelCollateral
     }
 
     internal X509Certificate2? FindRoot(IEnumerable<X509Certificate2> certificates) =>
-        certificates.FirstOrDefault(c => CollateralSignature.IsSelfIssued(c) && RootPins.Contains(PinnedChain.PinOf(c)));
+        certificates.FirstOrDefault(c => PinnedChain.IsSelfIssued(c) && RootPins.Contains(PinnedChain.PinOf(c)));
 }
