@@ -96,12 +96,12 @@ internal static class AttestCommands
         var at = request.At ?? TimeProvider.System.GetUtcNow();
         var (policy, policyName) = request.PolicyFile is null
             ? (AttestationPolicyFile.Production, "production default (no debug, no simulation, TCB UpToDate, any measurement)")
-            : (AttestationPolicyFile.Parse(await ReadLimitedAsync(request.PolicyFile, AttestationPolicyFile.MaxSize, cancellationToken).ConfigureAwait(false)), request.PolicyFile);
+            : (AttestationPolicyFile.Parse(await BoundedFile.ReadAsync(request.PolicyFile, AttestationPolicyFile.MaxSize, cancellationToken).ConfigureAwait(false)), request.PolicyFile);
         var certificates = await CertificateFiles.ReadAsync(request.CertificateFiles, cancellationToken).ConfigureAwait(false);
         var collateralPieces = new List<ReadOnlyMemory<byte>>();
         foreach (var file in request.CollateralFiles)
         {
-            collateralPieces.Add(await ReadLimitedAsync(file, EvidenceInput.MaxFileSize, cancellationToken).ConfigureAwait(false));
+            collateralPieces.Add(await BoundedFile.ReadAsync(file, EvidenceInput.MaxFileSize, cancellationToken).ConfigureAwait(false));
         }
 
         var intelCollateral = collateralPieces.Count == 0 ? null : IntelCollateralFiles.Build(collateralPieces, certificates);
@@ -127,9 +127,6 @@ internal static class AttestCommands
         text is null ? null
         : DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time) ? time
         : throw new FormatException($"--at '{text}' is not a time; use ISO 8601, e.g. 2024-01-01T00:00:00Z.");
-
-    private static Task<byte[]> ReadLimitedAsync(string path, int limit, CancellationToken cancellationToken) =>
-        BoundedFile.ReadAsync(path, limit, cancellationToken);
 
     private sealed class FixedTimeProvider(DateTimeOffset now) : TimeProvider
     {
